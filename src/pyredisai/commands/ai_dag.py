@@ -1,0 +1,3 @@
+"""ai_dag commands."""
+
+from __future__ import annotations

@@ -1,0 +1,3 @@
+"""ai_info commands."""
+
+from __future__ import annotations

@@ -1,0 +1,3 @@
+"""ai_model commands."""
+
+from __future__ import annotations

@@ -1,0 +1,3 @@
+"""ai_script commands."""
+
+from __future__ import annotations

@@ -1,0 +1,3 @@
+"""ai_tensor commands."""
+
+from __future__ import annotations

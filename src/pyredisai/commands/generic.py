@@ -1,0 +1,3 @@
+"""generic commands."""
+
+from __future__ import annotations

@@ -1,0 +1,3 @@
+"""lists commands."""
+
+from __future__ import annotations

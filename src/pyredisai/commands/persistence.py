@@ -1,0 +1,3 @@
+"""persistence commands."""
+
+from __future__ import annotations

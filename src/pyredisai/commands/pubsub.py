@@ -1,0 +1,3 @@
+"""pubsub commands."""
+
+from __future__ import annotations

@@ -1,0 +1,3 @@
+"""replication commands."""
+
+from __future__ import annotations

@@ -1,0 +1,3 @@
+"""transactions commands."""
+
+from __future__ import annotations

@@ -1,0 +1,3 @@
+"""zsets commands."""
+
+from __future__ import annotations

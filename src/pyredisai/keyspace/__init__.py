@@ -1,0 +1,1 @@
+"""Databases, expiry and the value types. Knows no RESP and no argv."""

@@ -1,0 +1,1 @@
+"""RESP only: request reader and reply encoders. Knows nothing of sockets or the keyspace."""
