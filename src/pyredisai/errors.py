@@ -100,3 +100,18 @@ class NotFloatError(CommandError):
 
     def __init__(self) -> None:
         super().__init__(NOT_FLOAT)
+
+
+# --- sections appended by command groups (each group edits only its own section) -----
+
+# --- strings / generic keyspace ---
+
+# --- connection / server ---
+
+# --- hashes / lists / sets ---
+
+# --- zsets / transactions / pubsub ---
+
+# --- RedisAI: tensors ---
+
+# --- RedisAI: models / backends / engine ---
