@@ -58,6 +58,7 @@ class Client(asyncio.BufferedProtocol):
         "last_interaction",
         "last_cmd",
         "in_multi",
+        "in_exec",
         "multi_queue",
         "multi_error",
         "watched",
@@ -98,6 +99,7 @@ class Client(asyncio.BufferedProtocol):
         self.last_interaction = self.created
         self.last_cmd = "NULL"
         self.in_multi = False
+        self.in_exec = False  # inside EXEC: blocking commands must not block
         self.multi_queue: list[tuple[CommandSpec, list[bytes]]] = []
         self.multi_error = False
         self.watched: set[tuple[int, bytes]] = set()
@@ -474,11 +476,16 @@ class Server:
             return NULL_ARRAY
         self.unwatch_all(client)
         replies = []
-        for spec, argv in queue:
-            reply = self.call(client, spec, argv)
-            if type(reply) is Deferred:
-                reply = CommandError("ERR this command cannot run inside a transaction")
-            replies.append(reply)
+        client.in_exec = True
+        try:
+            for spec, argv in queue:
+                reply = self.call(client, spec, argv)
+                if type(reply) is Deferred:
+                    reply.future.cancel()
+                    reply = CommandError("ERR this command cannot run inside a transaction")
+                replies.append(reply)
+        finally:
+            client.in_exec = False
         return replies
 
     def unwatch_all(self, client: Client) -> None:
