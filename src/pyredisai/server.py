@@ -15,6 +15,7 @@ OOM; then it runs the handler, records stats, slow log and propagation.
 from __future__ import annotations
 
 import asyncio
+import inspect
 import os
 import signal
 import socket
@@ -26,7 +27,13 @@ from typing import Any
 
 from . import errors
 from .commands import COMMANDS
-from .commands.registry import CloseAfterReply, CommandSpec, Deferred, lookup_subcommand
+from .commands.registry import (
+    SERVER_HOOKS,
+    CloseAfterReply,
+    CommandSpec,
+    Deferred,
+    lookup_subcommand,
+)
 from .config import Config
 from .errors import CommandError
 from .keyspace.database import Database, Keyspace
@@ -202,6 +209,11 @@ class Client(asyncio.BufferedProtocol):
             self.write_out(out)
 
     def write_out(self, out: list[Any]) -> None:
+        server = self.server
+        if server.write_barrier is not None:
+            # Propagated writes must reach the append-only file before their replies.
+            barrier, server.write_barrier = server.write_barrier, None
+            barrier()
         transport = self.transport
         if transport is not None and not self.closing:
             self.server.stats["total_net_output_bytes"] += sum(map(len, out))
@@ -319,12 +331,15 @@ class Server:
         self.monitors: list[Client] = []
         self.propagators: list[Callable[[int, list[bytes]], None]] = []
         self.shutdown_hooks: list[Callable[[bool | None], None]] = []
+        self.write_barrier: Callable[[], None] | None = None  # run before the next reply write
         self.tick_hooks: list[Callable[[], None]] = []
         self.loading = False
         self.replica_read_only = False  # set by replication when this server is a replica
         self.shutting_down: asyncio.Future[None] | None = None
         self.ops_samples: deque[tuple[float, int]] = deque(maxlen=16)
         self.extensions: dict[str, Any] = {}
+        for attach in SERVER_HOOKS:  # subsystems (persistence, AI engine...) attach here
+            attach(self)
         config.listeners.append(self._config_changed)
 
     def next_client_id(self) -> int:
@@ -377,7 +392,7 @@ class Server:
             )
         if spec.write and self.replica_read_only and not client.extra.get("master"):
             return self.reject(client, spec, errors.READONLY)
-        if self.loading and not spec.loading_ok:
+        if self.loading and not spec.loading_ok and not client.extra.get("loader"):
             return self.reject(client, spec, errors.LOADING)
         return self.call(client, spec, argv)
 
@@ -514,7 +529,9 @@ class Server:
         self.slowlog_threshold = self.config["slowlog-log-slower-than"]
         self.config.listeners.append(self._sync_cached)
         for hook in self.extensions.get("startup_hooks", ()):
-            hook(self)
+            result = hook(self)
+            if inspect.isawaitable(result):
+                await result  # e.g. loading the dataset before listening
         port = self.config["port"]
         backlog = self.config["tcp-backlog"]
         for host in self.config["bind"]:

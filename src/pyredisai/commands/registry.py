@@ -85,6 +85,10 @@ class CommandSpec:
 
 COMMANDS: dict[bytes, CommandSpec] = {}  # keyed by lower-case name bytes
 
+SERVER_HOOKS: list[Callable[[Any], None]] = []
+"""Called with each new Server: command groups with state of their own (persistence,
+the AI engine, blocking keys) attach it here instead of the server knowing about them."""
+
 
 def command(
     name: str,
