@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from .. import errors
 from ..errors import CommandError
+from ..persistence import codecs  # noqa: F401  (registers tensor/zset codecs)
 from ..persistence.aof import AppendOnlyFile, TruncatedAOF, read_aof
 from ..persistence.snapshot import SnapshotError, dump, read_snapshot, write_snapshot
 from ..protocol.encoder import OK, SimpleString
