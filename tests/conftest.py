@@ -22,7 +22,7 @@ def server() -> Iterator[ServerProcess]:
 @pytest.fixture
 def r(server: ServerProcess) -> Iterator[redis.Redis]:
     """redis-py client (RESP2) on a flushed shared server."""
-    client = server.client()
+    client = server.client(protocol=2)
     client.flushall()
     yield client
     client.close()

@@ -6,6 +6,12 @@ Values are plain Python objects: `bytes`/`bytearray` strings, and the other valu
 register their TYPE name in `TYPE_NAMES` (hashes, lists, sets, zsets, AI tensors, models,
 scripts). Expiry times are absolute milliseconds in `Database.expires`; a heap drives
 active expiry so expired keys are reclaimed without being touched.
+
+Lookups come in Redis's flavours (db.c): `read`/`read_typed` are lookupKeyRead (hit/miss
+statistics, "keymiss" notification, LRU touch), `get`/`get_typed` are lookupKeyWrite
+(LRU touch only), `peek` is a NOTOUCH|NONOTIFY lookup. All of them expire lazily.
+A string value is never mutated in place: a big value may be referenced by a reply still
+being written or by the propagation stream, so APPEND/SETRANGE store a new object.
 """
 
 from __future__ import annotations
@@ -20,6 +26,17 @@ from ..errors import WrongTypeError
 TYPE_NAMES: dict[type, str] = {bytes: "string", bytearray: "string"}
 """Python value class -> Redis TYPE reply. Value-type modules add their classes here."""
 
+CORE_TYPE_NAMES = frozenset(("string", "list", "set", "zset", "hash", "stream"))
+"""TYPE names of Redis's own types; any other registered name is a module type."""
+
+OBJECT_ENCODINGS: dict[type, Callable[[Any], str]] = {}
+"""Value class -> OBJECT ENCODING answer. Value-type modules may register their own
+(e.g. listpack until a size threshold); commands/generic.py has Redis-default fallbacks."""
+
+COPIERS: dict[type, Callable[[Any], Any]] = {}
+"""Value class -> deep copy for COPY. Core types fall back to copy.deepcopy; a module type
+without an entry answers "not supported for this module key", as RedisAI's types do."""
+
 STRING_TYPES = (bytes, bytearray)
 
 
@@ -31,8 +48,13 @@ def now_ms() -> int:
     return time.time_ns() // 1_000_000
 
 
+def as_key(arg: bytes | bytearray | memoryview) -> bytes:
+    """A hashable key: big arguments arrive as bytearray, which cannot be a dict key."""
+    return arg if type(arg) is bytes else bytes(arg)
+
+
 class Database:
-    __slots__ = ("id", "data", "expires", "_heap", "keyspace", "avg_ttl")
+    __slots__ = ("id", "data", "expires", "_heap", "keyspace", "avg_ttl", "atime")
 
     def __init__(self, db_id: int, keyspace: Keyspace) -> None:
         self.id = db_id
@@ -41,16 +63,20 @@ class Database:
         self._heap: list[tuple[int, bytes]] = []
         self.keyspace = keyspace
         self.avg_ttl = 0
+        # Last access per key in LRU-clock seconds (OBJECT IDLETIME); missing means "now".
+        self.atime: dict[bytes, int] = {}
 
     # -- reads ---------------------------------------------------------------------------
     def get(self, key: bytes) -> Any:
-        """The live value at key, or None (expired keys are deleted on access)."""
+        """The live value at key, or None (lookupKeyWrite: expires lazily, touches LRU)."""
         value = self.data.get(key)
-        if value is not None and self.expires:
-            when = self.expires.get(key)
-            if when is not None and when <= now_ms():
-                self._expire_key(key)
-                return None
+        if value is not None:
+            if self.expires:
+                when = self.expires.get(key)
+                if when is not None and when <= now_ms():
+                    self._expire_key(key)
+                    return None
+            self.atime[key] = self.keyspace.lru_clock
         return value
 
     def get_typed(self, key: bytes, cls: type | tuple[type, ...]) -> Any:
@@ -60,11 +86,54 @@ class Database:
             raise WrongTypeError()
         return value
 
+    def read(self, key: bytes, touch: bool = True) -> Any:
+        """lookupKeyRead: like `get`, plus keyspace hit/miss stats and "keymiss" events."""
+        value = self.data.get(key)
+        keyspace = self.keyspace
+        if value is not None:
+            if self.expires:
+                when = self.expires.get(key)
+                if when is not None and when <= now_ms():
+                    self._expire_key(key)
+                    value = None
+        if value is None:
+            keyspace.stats_misses += 1
+            if keyspace.notify_hook is not None:
+                keyspace.notify_hook(self, "keymiss", key, "m")
+            return None
+        keyspace.stats_hits += 1
+        if touch:
+            self.atime[key] = keyspace.lru_clock
+        return value
+
+    def read_typed(self, key: bytes, cls: type | tuple[type, ...]) -> Any:
+        """`read`, then WRONGTYPE if the value is not of `cls` (GET and other reads)."""
+        value = self.read(key)
+        if value is not None and not isinstance(value, cls):
+            raise WrongTypeError()
+        return value
+
+    def peek(self, key: bytes) -> Any:
+        """The live value without touching LRU, stats or notifications (expires lazily)."""
+        value = self.data.get(key)
+        if value is not None and self.expires:
+            when = self.expires.get(key)
+            if when is not None and when <= now_ms():
+                self._expire_key(key)
+                return None
+        return value
+
     def exists(self, key: bytes) -> bool:
-        return self.get(key) is not None
+        return self.peek(key) is not None
 
     def ttl_ms(self, key: bytes) -> int | None:
         return self.expires.get(key)
+
+    def idle_seconds(self, key: bytes) -> int:
+        return max(0, self.keyspace.lru_clock - self.atime.get(key, self.keyspace.lru_clock))
+
+    def touch(self, key: bytes) -> None:
+        self.atime[key] = self.keyspace.lru_clock
 
     def __len__(self) -> int:
         return len(self.data)
@@ -81,20 +150,36 @@ class Database:
             if when is None or when > now:
                 yield key
 
+    def is_live(self, key: bytes, now: int) -> bool:
+        """Whether key exists and has not expired at `now` (no side effects)."""
+        if key not in self.data:
+            return False
+        when = self.expires.get(key)
+        return when is None or when > now
+
     # -- writes --------------------------------------------------------------------------
     def set(self, key: bytes, value: Any, keep_ttl: bool = False) -> None:
         """Store value; like SET, a new value drops any TTL unless keep_ttl."""
-        self.data[key] = value
+        keyspace = self.keyspace
+        data = self.data
+        if keyspace.notify_hook is not None and not self.is_live(key, now_ms()):
+            keyspace.notify_hook(self, "new", key, "n")
+        data[key] = value
         if not keep_ttl and self.expires and key in self.expires:
             del self.expires[key]
-        self.keyspace.modified(self, key)
+        self.atime[key] = keyspace.lru_clock
+        # signalModifiedKey, inlined: this is SET's hot path
+        keyspace.dirty += 1
+        if keyspace.watching:
+            keyspace.modified_watched(self, key)
 
     def delete(self, key: bytes) -> bool:
         if key in self.data:
-            if self.get(key) is None:  # expired: already reclaimed
+            if self.peek(key) is None:  # expired: already reclaimed
                 return False
             del self.data[key]
             self.expires.pop(key, None)
+            self.atime.pop(key, None)
             self.keyspace.modified(self, key)
             self.keyspace.on_delete(self, key)
             return True
@@ -102,10 +187,11 @@ class Database:
 
     def pop(self, key: bytes) -> Any:
         """Remove and return the live value (None if absent)."""
-        value = self.get(key)
+        value = self.peek(key)
         if value is not None:
             del self.data[key]
             self.expires.pop(key, None)
+            self.atime.pop(key, None)
             self.keyspace.modified(self, key)
             self.keyspace.on_delete(self, key)
         return value
@@ -129,6 +215,7 @@ class Database:
         self.data = {}
         self.expires = {}
         self._heap = []
+        self.atime = {}
         for key in keys:
             self.keyspace.modified(self, key)
 
@@ -136,17 +223,23 @@ class Database:
     def _expire_key(self, key: bytes) -> None:
         del self.data[key]
         del self.expires[key]
+        self.atime.pop(key, None)
         self.keyspace.stats_expired += 1
         self.keyspace.modified(self, key)
         self.keyspace.on_delete(self, key)
         self.keyspace.notify(self, "expired", key, "x")
 
-    def active_expire(self, budget: int = 1000) -> int:
-        """Reclaim up to `budget` expired keys in deadline order; returns how many."""
+    def active_expire(self, budget: int = 1000, deadline: float | None = None) -> int:
+        """Reclaim expired keys in deadline order: at least `budget` (if due), then more
+        while `deadline` (a perf_counter time) allows; returns how many."""
         heap, expires = self._heap, self.expires
         now = now_ms()
         done = 0
-        while heap and done < budget and heap[0][0] <= now:
+        while heap and heap[0][0] <= now:
+            if done >= budget and (
+                deadline is None or (done % 64 == 0 and time.perf_counter() >= deadline)
+            ):
+                break
             when, key = heapq.heappop(heap)
             if expires.get(key) == when:
                 self._expire_key(key)
@@ -158,9 +251,12 @@ class Keyspace:
     """All databases plus the cross-cutting hooks: WATCH, dirty counter, notifications."""
 
     def __init__(self, databases: int = 16) -> None:
+        self.lru_clock = int(time.monotonic())  # seconds; refreshed by the server tick
         self.dbs = [Database(i, self) for i in range(databases)]
         self.dirty = 0  # changes since the last save (rdb_changes_since_last_save)
         self.stats_expired = 0
+        self.stats_hits = 0  # keyspace_hits (read lookups that found a key)
+        self.stats_misses = 0  # keyspace_misses
         self.watching: dict[tuple[int, bytes], set[Any]] = {}
         self.notify_hook: Callable[[Database, str, bytes, str], None] | None = None
         self.delete_hooks: list[Callable[[Database, bytes], None]] = []
@@ -169,10 +265,13 @@ class Keyspace:
         """signalModifiedKey: every write calls this (invalidates WATCH)."""
         self.dirty += 1
         if self.watching:
-            clients = self.watching.get((db.id, key))
-            if clients:
-                for client in clients:
-                    client.watch_dirty = True
+            self.modified_watched(db, key)
+
+    def modified_watched(self, db: Database, key: bytes) -> None:
+        clients = self.watching.get((db.id, key))
+        if clients:
+            for client in clients:
+                client.watch_dirty = True
 
     def on_delete(self, db: Database, key: bytes) -> None:
         for hook in self.delete_hooks:
@@ -188,11 +287,21 @@ class Keyspace:
         da.data, db_.data = db_.data, da.data
         da.expires, db_.expires = db_.expires, da.expires
         da._heap, db_._heap = db_._heap, da._heap
+        da.atime, db_.atime = db_.atime, da.atime
         if self.watching:
             for (dbid, _key), clients in self.watching.items():
                 if dbid in (a, b):
                     for client in clients:
                         client.watch_dirty = True
 
-    def active_expire(self) -> int:
-        return sum(db.active_expire() for db in self.dbs if db.expires)
+    def refresh_lru_clock(self) -> None:
+        """serverCron's LRU clock update (1 s resolution); every tick should call it."""
+        self.lru_clock = int(time.monotonic())
+
+    def active_expire(self, time_limit: float = 0.025) -> int:
+        """serverCron's expire cycle: every db gets a fixed budget, then the cycle goes on
+        while keys are due and `time_limit` seconds (25% of a 10 Hz tick) allow. Also
+        refreshes the LRU clock (the tick calls this; see refresh_lru_clock)."""
+        self.lru_clock = int(time.monotonic())
+        deadline = time.perf_counter() + time_limit
+        return sum(db.active_expire(deadline=deadline) for db in self.dbs if db.expires)
