@@ -210,22 +210,15 @@ ZRANGE_LIMIT_RANK = "ERR syntax error, LIMIT is only supported in combination wi
 ZRANGE_WITHSCORES_LEX = "ERR syntax error, WITHSCORES not supported in combination with BYLEX"
 ZSET_NEED_KEYS = "ERR at least 1 input key is needed for '{}' command"
 ZSET_WEIGHT_NOT_FLOAT = "ERR weight value is not a float"
-LIMIT_NEGATIVE = "ERR LIMIT can't be negative"
-NUMKEYS_NOT_POSITIVE = "ERR numkeys should be greater than 0"
-COUNT_NOT_POSITIVE = "ERR count should be greater than 0"
 OUT_OF_RANGE_POSITIVE = "ERR value is out of range, must be positive"
 OUT_OF_RANGE = "ERR value is out of range"
 OUT_OF_RANGE_BETWEEN = "ERR value is out of range, value must between {} and {}"
-INVALID_CURSOR = "ERR invalid cursor"
 MULTI_NESTED = "ERR MULTI calls can not be nested"
 EXEC_WITHOUT_MULTI = "ERR EXEC without MULTI"
 DISCARD_WITHOUT_MULTI = "ERR DISCARD without MULTI"
 WATCH_IN_MULTI = "ERR WATCH inside MULTI is not allowed"
 EXECABORT = "EXECABORT Transaction discarded because of previous errors."
-PUBSUB_RESP2_CONTEXT = (
-    "ERR Can't execute '{}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET "
-    "are allowed in this context"
-)
+# CONFIG SET notify-keyspace-events with a letter outside the classes (config.py wiring)
 NOTIFY_BAD_CLASS = "Invalid event class character. Use 'Ag$lshzxeKEtmdn'."
 
 # --- RedisAI: tensors ---
@@ -337,3 +330,86 @@ TF_BATCH_SIZE_MISMATCH = (
     "ERR Tensorflow batching error: model did not generate the expected batch size"
 )
 ENGINE_SHUT_DOWN = "ERR the run queues were shut down"  # pyredisai: pending runs at shutdown
+# scripts (ai_script, backends.torch_script): RedisAI's texts, prefix exactly as sent
+SCRIPT_KEY_EMPTY = "ERR script key is empty"
+SCRIPT_EP_COUNT_NOT_NUMERIC = "ERR Non numeric entry points number provided to AI.SCRIPTSTORE command"
+SCRIPT_MISSING_ENTRY_POINTS = "ERR Insufficient arguments, missing script entry points"
+SCRIPT_MISSING_SOURCE = "ERR Insufficient arguments, missing script SOURCE"
+SCRIPT_EP_NOT_FOUND = "Function {name} does not exist in the given script."
+SCRIPT_EP_ARG_COUNT = "Wrong number of inputs in function {name}. Expected 3 but was {count}"
+SCRIPT_EP_ARG_TYPES = (
+    "Wrong inputs type in function {name}. Expected signature similar to: "
+    "def {name}(tensors: List[Tensor], keys: List[str], args: List[str])"
+)
+SCRIPT_FN_NOT_FOUND = "Function does not exist: {fn}"
+SCRIPT_FN_INPUT_COUNT = "Wrong number of inputs provided to function: {fn}"
+SCRIPT_FN_INPUT_TYPE = "Unsupported input type in function definition: {fn}"
+SCRIPTEXECUTE_ARITY = "ERR wrong number of arguments for 'AI.SCRIPTEXECUTE' command"
+SCRIPTRUN_ARITY = "ERR wrong number of arguments for 'AI.SCRIPTRUN' command"
+SCRIPTEXECUTE_SCOPE_FIRST = (
+    "ERR KEYS or INPUTS scope must be provided first for AI.SCRIPTEXECUTE command"
+)
+SCRIPTEXECUTE_KEYS_MISSING = "ERR Missing arguments after KEYS keyword"
+SCRIPTEXECUTE_KEYS_COUNT = "ERR Invalid or negative value found in number of KEYS"
+SCRIPTEXECUTE_KEYS_ARGS = (
+    "ERR Number of pre declared KEYS to be used in the command does not match the number "
+    "of given arguments"
+)
+SCRIPTEXECUTE_INVALID_ARGS = "ERR Invalid arguments provided to AI.SCRIPTEXECUTE"
+SCRIPTEXECUTE_INPUTS_COUNT = "ERR Invalid argument for inputs count in AI.SCRIPTEXECUTE"
+SCRIPTEXECUTE_ARGS_COUNT = "ERR Invalid argument for keys count in AI.SCRIPTEXECUTE"  # sic
+SCRIPTEXECUTE_OUTPUTS_COUNT = "ERR Invalid argument for outputs count in AI.SCRIPTEXECUTE"
+SCRIPTEXECUTE_SCOPE_ARGS = (
+    "ERR number of {scope} to AI.SCRIPTEXECUTE command does not match the number of given "
+    "arguments"
+)  # scope: inputs, args, outputs
+SCRIPTEXECUTE_SCOPE_AGAIN = "ERR Already Encountered {scope} scope in AI.SCRIPTEXECUTE command"
+SCRIPTEXECUTE_TIMEOUT_NO_VALUE = "ERR No value provided for TIMEOUT in AI.SCRIPTEXECUTE"
+SCRIPTEXECUTE_PARSE_PROBLEM = "ERR Encountered problem parsing AI.SCRIPTEXECUTE"
+SCRIPTEXECUTE_UNEXPECTED = "ERR Invalid AI.SCRIPTEXECUTE command. Unexpected argument: {word}"
+SCRIPTRUN_TIMEOUT_AGAIN = "ERR Already encountered an TIMEOUT section in SCRIPTRUN"
+SCRIPTRUN_INPUTS_SECTION_AGAIN = "ERR Already encountered an INPUTS section in SCRIPTRUN"
+SCRIPTRUN_INPUTS_KEYWORD_AGAIN = "ERR Already encountered an INPUTS keyword in SCRIPTRUN"
+SCRIPTRUN_OUTPUTS_KEYWORD_AGAIN = "ERR Already encountered an OUTPUTS keyword in SCRIPTRUN"
+SCRIPTRUN_VARIADIC_OUTSIDE = (
+    "ERR Encountered a variable size list of tensors outside of input section"
+)
+SCRIPTRUN_VARIADIC_AGAIN = "ERR Already encountered a variable size list of tensors"
+SCRIPTRUN_UNRECOGNIZED = "ERR Unrecongnized parameter to SCRIPTRUN"  # sic
+REDIS_CALL_ERROR = "Redis command returned an error: {text}"  # redis.execute in a script
+REDIS_CALL_EINVAL = "Invalid argument"  # strerror(EINVAL): wrong arity
+REDIS_CALL_ENOENT = "No such file or directory"  # strerror(ENOENT): unknown command
+# pyredisai: commands a script cannot run (transactions, pub/sub, blocking waits)
+REDIS_CALL_NOT_ALLOWED = "ERR This Redis command is not allowed from script"
+REDIS_CALL_OUTSIDE_RUN = "redis.execute is only available while the server runs the script"
+REDIS_CALL_SHUTDOWN = "ERR server is shutting down"
+# DAGs (ai_dag, engine.dag)
+DAGEXECUTE_MISSING_ARGS = "ERR missing arguments for '{name}' command"  # fixed upper-case name
+DAGRUN_ARITY = "ERR wrong number of arguments for '{name}' command"  # fixed upper-case name
+DAG_LOAD_MISSING = "ERR missing arguments after LOAD keyword in DAG command"
+DAG_LOAD_COUNT = "ERR invalid or negative value found in number of keys to LOAD"
+DAG_LOAD_ARGS = "ERR number of keys to LOAD into DAG does not match the number of given arguments"
+DAG_PERSIST_MISSING = "ERR missing arguments after PERSIST keyword in DAG command"
+DAG_PERSIST_COUNT = "ERR invalid or negative value found in number of keys to PERSIST"
+DAG_PERSIST_UNIQUE = "ERR PERSIST keys must be unique"
+DAG_PERSIST_ARGS = (
+    "ERR number of keys to PERSIST after DAG execution does not match the number of given "
+    "arguments"
+)
+DAG_PERSIST_READONLY = "ERR PERSIST cannot be specified in a read-only DAG"
+DAG_ROUTING_MISSING = "ERR Missing ROUTING value"
+DAG_UNEXPECTED = "ERR Invalid DAG command. Unexpected argument:  {word}"  # sic: two spaces
+DAG_NEEDS_KEYWORD = (
+    "ERR AI.DAGEXECUTE and AI.DAGEXECUTE_RO commands must contain at least one out of "
+    "ROUTING, LOAD, PERSIST keywords"
+)
+DAG_EMPTY = "ERR DAG is empty"
+DAG_UNSUPPORTED_OP = "Unsupported command within DAG"
+DAG_RO_SCRIPTEXECUTE = "ERR AI.SCRIPTEXECUTE command cannot be specified in a read-only DAG"
+DAG_DEPRECATED_OP = "Deprecated {cmd} cannot be used in AI.DAGEXECUTE command"
+DAG_NEW_OP_IN_DAGRUN = "{cmd} cannot be used in a deprecated AI.DAGRUN command"
+DAG_TIMEOUT_IN_OP = "ERR TIMEOUT not allowed within a DAG command"
+DAG_INPUT_NOT_FOUND = "ERR INPUT key cannot be found in DAG"
+DAG_PERSIST_NOT_FOUND = "ERR PERSIST key cannot be found in DAG"
+DAG_TENSORSET_ARITY = "wrong number of arguments for 'AI.TENSORSET' command"  # no ERR
+DAG_TENSORGET_ARITY = "wrong number of arguments for 'AI.TENSORGET' command"  # no ERR
