@@ -1,64 +1,108 @@
 """`pyredisai-server [/path/to/redis.conf] [--option value ...]`, exactly like redis-server.
 
-Options may repeat the config file's directives in `--name value...` form; everything up
-to the next `--` belongs to that option, so `--save 60 1000 300 10` works as in Redis.
+The config file (or `-` for standard input) is read first; then each `--name v1 v2`
+option becomes the config line `name "v1" "v2"` appended after it, so options override
+the file and `save` lines accumulate across both (Redis's loadServerConfigFromString). A
+bad line stops the start with Redis's FATAL CONFIG FILE ERROR text and exit code 1.
+Nothing here imports a model framework: the server starts in well under a second.
 """
 
 from __future__ import annotations
 
 import asyncio
 import os
+import platform
 import sys
 
-from . import __version__
-from .config import Config, ConfigError
+from . import REDIS_VERSION, __version__
+from .config import Config, ConfigError, ConfigFileError, options_to_config
 
-USAGE = """Usage: pyredisai-server [/path/to/redis.conf] [options]
+USAGE = """Usage: pyredisai-server [/path/to/redis.conf] [options] [-]
+       pyredisai-server - (read config from stdin)
        pyredisai-server -v or --version
        pyredisai-server -h or --help
 
 Examples:
-       pyredisai-server (run the server with default config)
+       pyredisai-server (run the server with default conf)
+       echo 'maxmemory 128mb' | pyredisai-server -
        pyredisai-server /etc/redis/6379.conf
        pyredisai-server --port 7777
-       pyredisai-server /etc/myredis.conf --loglevel verbose
+       pyredisai-server --port 7777 --replicaof 127.0.0.1 8888
+       pyredisai-server /etc/myredis.conf --loglevel verbose -
        pyredisai-server --port 7000 --threads-per-queue 2 --model-execution-timeout 10000
+
+Every redis.conf directive is accepted; RedisAI's load-time options are settings too
+(--threads-per-queue, --inter-op-parallelism, --intra-op-parallelism,
+--model-execution-timeout, --backend-memory-limit, --model-chunk-size), and a
+`loadmodule /path/redisai.so THREADS_PER_QUEUE 4 ...` line is honoured.
 """
 
 
-def parse_args(argv: list[str]) -> Config:
+def version_text() -> str:
+    bits = 64 if sys.maxsize > 2**32 else 32
+    return (
+        f"pyredisai server v={__version__} redis_version={REDIS_VERSION} "
+        f"python={platform.python_version()} bits={bits}"
+    )
+
+
+def fatal_config_error(exc: ConfigFileError) -> str:
+    return (
+        f"\n*** FATAL CONFIG FILE ERROR (Redis {REDIS_VERSION}) ***\n"
+        f"Reading the configuration file, at line {exc.lineno}\n"
+        f">>> '{exc.line}'\n"
+        f"{exc.reason}\n"
+    )
+
+
+def parse_args(argv: list[str], stdin_text: str | None = None) -> Config:
+    """Build the Config from redis-server style arguments (raises ConfigFileError/OSError)."""
     config = Config()
     args = list(argv)
-    if args and not args[0].startswith("--"):
-        config.load_file(args.pop(0))
-        config._save_from_file = False  # type: ignore[attr-defined]
-    i = 0
-    while i < len(args):
-        arg = args[i]
-        if not arg.startswith("--"):
-            raise ConfigError(f"Invalid argument '{arg}'")
-        name = arg[2:]
-        values = []
-        i += 1
-        while i < len(args) and not args[i].startswith("--"):
-            values.append(args[i])
-            i += 1
-        config.apply(name, values)
+    text = ""
+    if args and args[0] != "-" and not args[0].startswith("--"):
+        path = args.pop(0)
+        with open(path, encoding="utf-8") as fh:
+            text = fh.read()
+        config.source_file = os.path.abspath(path)
+    read_stdin = False
+    if args and args[-1] == "-":
+        args.pop()
+        read_stdin = True
+    if args and args[0] == "-":
+        args.pop(0)
+        read_stdin = True
+    if read_stdin:
+        text += "\n" + (stdin_text if stdin_text is not None else sys.stdin.read())
+    try:
+        text += options_to_config(args)
+    except ConfigError as exc:
+        raise ConfigFileError(0, " ".join(args), str(exc)) from None
+    config.load_string(text)
     return config
 
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    if argv and argv[0] in ("-v", "--version"):
-        print(f"pyredisai server v={__version__} (Redis protocol 7.0 compatible)")
+    if len(argv) == 1 and argv[0] in ("-v", "--version"):
+        print(version_text())
         return 0
-    if argv and argv[0] in ("-h", "--help"):
-        print(USAGE)
+    if len(argv) == 1 and argv[0] in ("-h", "--help"):
+        try:
+            print(USAGE)
+        except BrokenPipeError:  # `pyredisai-server --help | head`
+            pass
         return 0
     try:
         config = parse_args(argv)
-    except (ConfigError, OSError) as exc:
-        print(f"\n*** FATAL CONFIG FILE ERROR (pyredisai {__version__}) ***\n{exc}", file=sys.stderr)
+    except ConfigFileError as exc:
+        sys.stderr.write(fatal_config_error(exc))
+        return 1
+    except OSError as exc:
+        sys.stderr.write(
+            f"Fatal error, can't open config file '{os.path.abspath(str(exc.filename))}': "
+            f"{exc.strerror}\n"
+        )
         return 1
     use_hiredis = os.environ.get("PYREDISAI_PURE_PARSER", "") not in ("1", "yes", "true")
     return run(config, use_hiredis=use_hiredis)
@@ -71,23 +115,47 @@ def run(config: Config, use_hiredis: bool = True) -> int:
     try:
         os.chdir(directory)
     except OSError as exc:
-        print(f"Can't chdir to '{directory}': {exc}", file=sys.stderr)
+        sys.stderr.write(f"Can't chdir to '{directory}': {exc.strerror}\n")
         return 1
-    if config["pidfile"]:
-        with open(config["pidfile"], "w") as fh:
-            fh.write(f"{os.getpid()}\n")
-    server = Server(config, use_hiredis=use_hiredis)
     try:
-        import uvloop
-
-        runner = uvloop.run
-    except ImportError:  # pragma: no cover - uvloop is a core dependency
-        runner = asyncio.run
+        server = Server(config, use_hiredis=use_hiredis)
+    except OSError as exc:  # e.g. the log file cannot be opened
+        sys.stderr.write(f"Can't open the log file: {exc.strerror}\n")
+        return 1
+    server.log.notice("oO0OoO0OoO0Oo pyredisai is starting oO0OoO0OoO0Oo")
+    server.log.notice(
+        f"pyredisai version={__version__}, redis_version={REDIS_VERSION}, "
+        f"pid={os.getpid()}, just started"
+    )
+    server.log.notice(
+        "Configuration loaded"
+        if config.source_file
+        else "Warning: no config file specified, using the default config."
+    )
+    pidfile = config["pidfile"]
+    if pidfile:
+        try:
+            with open(pidfile, "w") as fh:
+                fh.write(f"{os.getpid()}\n")
+        except OSError as exc:
+            server.log.warning(f"Failed to write PID file: {exc.strerror}")
     try:
-        runner(server.serve_forever())
+        try:
+            import uvloop
+        except ImportError:  # pragma: no cover - uvloop is a core dependency
+            asyncio.run(server.serve_forever())
+        else:
+            uvloop.run(server.serve_forever())
     except OSError as exc:
-        server.log.warning(f"Could not create server TCP listening socket: {exc}")
+        server.log.warning(f"Warning: {exc.strerror or exc}")
+        server.log.warning(f"Failed listening on port {config['port']} (tcp), aborting.")
         return 1
     except KeyboardInterrupt:
         pass
-    return server.exit_code if hasattr(server, "exit_code") else 0
+    finally:
+        if pidfile:
+            try:
+                os.unlink(pidfile)
+            except OSError:
+                pass
+    return server.exit_code

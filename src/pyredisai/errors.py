@@ -238,7 +238,6 @@ TENSOR_BLOB_AND_VALUES = "ERR both BLOB and VALUES specified"
 TENSOR_UNSUPPORTED_DTYPE = "ERR unsupported dtype"
 TENSOR_CANNOT_GET_VALUES = "ERR cannot get values for this data type"
 TENSOR_TOO_LARGE = "ERR tensor size exceeds proto-max-bulk-len"  # pyredisai: RedisAI would try to allocate
-MODULE_KEY_NOT_COPYABLE = "ERR not supported for this module key"  # COPY of an AI key
 
 # --- RedisAI: models / backends / engine ---
 # commands (ai_model, ai_info, ai_common): RedisAI's own texts, prefix exactly as sent

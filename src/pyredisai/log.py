@@ -1,4 +1,7 @@
-"""Redis-style log lines: `pid:M 25 Nov 2026 07:34:51.123 * message`."""
+"""Redis-style log lines: `pid:M 25 Nov 2026 07:34:51.123 * message`.
+
+Levels and marks are Redis's: debug `.`, verbose `-`, notice `*`, warning `#`. The level is
+read from the config on every call, so CONFIG SET loglevel applies at once."""
 
 from __future__ import annotations
 
@@ -20,11 +23,16 @@ class Logger:
         path = config["logfile"]
         self.stream: IO[str] = open(path, "a", encoding="utf-8") if path else sys.stdout  # noqa: SIM115
 
+    def enabled(self, level: str) -> bool:
+        """Guard for hot paths: build the message only when it would be written."""
+        return _LEVELS[level] >= _LEVELS[self.config["loglevel"]]
+
     def _write(self, level: int, message: str) -> None:
         if level < _LEVELS[self.config["loglevel"]]:
             return
         now = time.time()
-        stamp = time.strftime("%d %b %Y %H:%M:%S", time.localtime(now)) + ".%03d" % (now % 1 * 1000)
+        millis = int(now % 1 * 1000)
+        stamp = f"{time.strftime('%d %b %Y %H:%M:%S', time.localtime(now))}.{millis:03d}"
         self.stream.write(f"{os.getpid()}:M {stamp} {_MARKS[level]} {message}\n")
         self.stream.flush()
 

@@ -9,7 +9,14 @@ reading until the deferred reply is written. Everyone else keeps being served.
 
 `dispatch` applies every policy in one fixed order, reading only the command spec:
 unknown command, arity, auth, MULTI queueing, pub/sub mode, read-only replica, loading,
-OOM; then it runs the handler, records stats, slow log and propagation.
+OOM; then it runs the handler, records stats, slow log, latency samples, propagation and
+MONITOR output. CLIENT PAUSE shadows `dispatch` with `_dispatch_paused` on the instance
+while a pause lasts, so the unpaused path pays nothing for it.
+
+The tick (serverCron) refreshes `clock`, the cached monotonic time clients stamp their
+last interaction with, samples ops/network rates, closes idle clients and runs the
+`tick_hooks`. Shutdown runs `shutdown_hooks(save)`; a hook that raises makes SHUTDOWN fail
+unless FORCE, as a failed final save does in Redis.
 """
 
 from __future__ import annotations
@@ -23,7 +30,7 @@ import sys
 import time
 from collections import deque
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 from . import errors
 from .commands import COMMANDS
@@ -42,6 +49,10 @@ from .protocol.encoder import NULL_ARRAY, QUEUED, Raw, encode, encode_error
 from .protocol.reader import DEFAULT_LIMITS, ReaderLimits, RequestReader
 
 _perf_ns = time.perf_counter_ns
+
+# Client.reply_mode (CLIENT REPLY): replies sent; none sent; SKIP was just called (its own
+# reply is not sent and the next one is dropped); the current command's reply is dropped.
+REPLY_ON, REPLY_OFF, REPLY_SKIP_NEXT, REPLY_SKIP = 0, 1, 2, 3
 
 
 class Client(asyncio.BufferedProtocol):
@@ -113,7 +124,7 @@ class Client(asyncio.BufferedProtocol):
         self.watch_dirty = False
         self.subscriptions: set[bytes] = set()
         self.psubscriptions: set[bytes] = set()
-        self.reply_mode = 0  # 0 on, 1 off, 2 skip next
+        self.reply_mode = REPLY_ON  # CLIENT REPLY state, see REPLY_* above
         self.pending: deque[list[bytes]] = deque()
         self.waiting: Deferred | None = None
         self.closing = False
@@ -130,7 +141,7 @@ class Client(asyncio.BufferedProtocol):
 
     # -- asyncio protocol ----------------------------------------------------------------
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self.transport = transport  # type: ignore[assignment]
+        self.transport = transport = cast(asyncio.Transport, transport)  # uvloop's too
         server = self.server
         if len(server.clients) >= server.config["maxclients"]:
             transport.write(encode_error(errors.MAX_CLIENTS))
@@ -148,6 +159,11 @@ class Client(asyncio.BufferedProtocol):
                     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
                 except OSError:
                     pass
+            if sock.family == socket.AF_UNIX:
+                # Redis shows unix-socket peers as "<path>:0" on both ends
+                self.addr = self.laddr = f"{server.config['unixsocket']}:0"
+                self.extra["unix"] = True
+                return
         peer = transport.get_extra_info("peername")
         local = transport.get_extra_info("sockname")
         self.addr = _format_addr(peer)
@@ -169,6 +185,7 @@ class Client(asyncio.BufferedProtocol):
     def buffer_updated(self, nbytes: int) -> None:
         server = self.server
         server.stats["total_net_input_bytes"] += nbytes
+        self.last_interaction = server.clock  # idle time for `timeout` and CLIENT LIST
         cmds, error = self.reader.buffer_updated(nbytes)
         if self.waiting is not None or self.pending:
             self.pending.extend(cmds)
@@ -199,8 +216,11 @@ class Client(asyncio.BufferedProtocol):
                 self.wait_for(reply, out)
                 return
             if self.reply_mode:
-                if self.reply_mode == 2:
-                    self.reply_mode = 0
+                mode = self.reply_mode
+                if mode == REPLY_SKIP_NEXT:  # CLIENT REPLY SKIP itself: no reply
+                    self.reply_mode = REPLY_SKIP
+                elif mode == REPLY_SKIP:  # the one reply SKIP drops
+                    self.reply_mode = REPLY_ON
                 continue
             if resp != self.resp:  # HELLO switched protocol mid-batch
                 resp = self.resp
@@ -247,10 +267,10 @@ class Client(asyncio.BufferedProtocol):
         if type(reply) is Deferred:  # chained deferral
             self.wait_for(reply, out)
             return
-        if self.reply_mode == 0:
+        if self.reply_mode == REPLY_ON:
             encode(reply, self.resp, out)
-        elif self.reply_mode == 2:
-            self.reply_mode = 0
+        elif self.reply_mode == REPLY_SKIP:
+            self.reply_mode = REPLY_ON
         if out:
             self.write_out(out)
         if self.transport is not None:
@@ -266,7 +286,9 @@ class Client(asyncio.BufferedProtocol):
         self.write_out(out)
 
     def protocol_error(self, message: str) -> None:
-        self.server.log.verbose(f"Protocol error ({message}) from client: id={self.id} addr={self.addr}")
+        self.server.log.verbose(
+            f"Protocol error ({message}) from client: id={self.id} addr={self.addr}"
+        )
         if self.transport is not None and not self.closing:
             self.transport.write(encode_error(message))
         self.close()
@@ -284,7 +306,7 @@ class Client(asyncio.BufferedProtocol):
 def _format_addr(addr: Any) -> str:
     if isinstance(addr, tuple) and len(addr) >= 2:
         host = addr[0]
-        return f"[{host}]:{addr[1]}" if ":" in host and False else f"{host}:{addr[1]}"
+        return f"[{host}]:{addr[1]}" if ":" in host else f"{host}:{addr[1]}"  # anetFormatAddr
     if isinstance(addr, str):
         return addr
     return ""
@@ -327,7 +349,7 @@ class Server:
         self.error_stats: dict[str, int] = {}
         self.slowlog: deque[list[Any]] = deque()
         self.slowlog_next_id = 0
-        self.latency_events: dict[str, list[int]] = {}
+        self.latency_events: dict[str, list[Any]] = {}  # event -> [max ms, samples]
         self.monitors: list[Client] = []
         self.propagators: list[Callable[[int, list[bytes]], None]] = []
         self.shutdown_hooks: list[Callable[[bool | None], None]] = []
@@ -337,7 +359,31 @@ class Server:
         self.replica_read_only = False  # set by replication when this server is a replica
         self.shutting_down: asyncio.Future[None] | None = None
         self.ops_samples: deque[tuple[float, int]] = deque(maxlen=16)
+        self.net_samples: deque[tuple[float, int, int]] = deque(maxlen=16)
+        self.clock = time.monotonic()  # cached by the tick: idle times need no syscall
+        self.replid = os.urandom(20).hex()
+        self.executable = (
+            os.path.abspath(sys.argv[0]) if sys.argv and sys.argv[0] else sys.executable
+        )
+        self.memory_startup = 0  # RSS once listening: INFO's used_memory_startup
+        self.memory_peak = 0
+        self.active_expire_enabled = True  # DEBUG SET-ACTIVE-EXPIRE
+        self.latency_threshold_ms = config["latency-monitor-threshold"]
+        self.slowlog_threshold = config["slowlog-log-slower-than"]
+        self.slow_cut = self._slow_cut()
+        self.exit_code = 0
+        # CLIENT PAUSE: while paused, `dispatch` is shadowed by `_dispatch_paused`
+        self.pause_end = 0.0  # loop time
+        self.pause_write_only = False
+        self.pause_timer: asyncio.TimerHandle | None = None
+        self.postponed: list[tuple[Client, list[bytes], asyncio.Future[Any]]] = []
+        self.unix_listener: asyncio.base_events.Server | None = None
+        self._stop: asyncio.Event | None = None
+        self._last_timeout_check = 0.0
         self.extensions: dict[str, Any] = {}
+        # one-shot work queued by a command, run when the top-level command (EXEC included)
+        # has finished: serving clients blocked on keys it filled (handleClientsBlockedOnKeys)
+        self.after_command: list[Callable[[], None]] = []
         for attach in SERVER_HOOKS:  # subsystems (persistence, AI engine...) attach here
             attach(self)
         config.listeners.append(self._config_changed)
@@ -352,7 +398,31 @@ class Server:
         elif name == "client-query-buffer-limit":
             self.reader_limits.client_query_buffer_limit = value
         elif name == "requirepass":
-            pass  # existing clients stay authenticated, as in Redis
+            # Existing clients stay authenticated, as in Redis; with no password the
+            # default user is "nopass", so waiting clients are let in too.
+            if not value:
+                for client in self.clients.values():
+                    if not client.authenticated:
+                        client.authenticated = True
+                        client.reader.set_authenticated(True)
+        elif name in ("port", "bind"):
+            if self.loop is not None:
+                self.rebind(self.config["port"], self.config["bind"], name)
+        elif name == "latency-monitor-threshold":
+            self.latency_threshold_ms = value
+            self.slow_cut = self._slow_cut()
+        elif name == "slowlog-log-slower-than":
+            self.slowlog_threshold = value
+            self.slow_cut = self._slow_cut()
+
+    def _slow_cut(self) -> int:
+        """The one number `call` compares against: the lowest enabled threshold in us."""
+        cut = 1 << 62
+        if self.slowlog_threshold >= 0:
+            cut = self.slowlog_threshold
+        if self.latency_threshold_ms > 0:
+            cut = min(cut, self.latency_threshold_ms * 1000)
+        return cut
 
     # -- dispatch ------------------------------------------------------------------------
     def dispatch(self, client: Client, argv: list[bytes]) -> Any:
@@ -384,7 +454,11 @@ class Server:
                 return self.reject(client, spec, "ERR Command not allowed inside a transaction")
             client.multi_queue.append((spec, argv))
             return QUEUED
-        if (client.subscriptions or client.psubscriptions) and client.resp == 2 and not spec.pubsub_ok:
+        if (
+            (client.subscriptions or client.psubscriptions)
+            and client.resp == 2
+            and not spec.pubsub_ok
+        ):
             return self.reject(
                 client,
                 spec,
@@ -394,12 +468,19 @@ class Server:
             return self.reject(client, spec, errors.READONLY)
         if self.loading and not spec.loading_ok and not client.extra.get("loader"):
             return self.reject(client, spec, errors.LOADING)
-        return self.call(client, spec, argv)
+        reply = self.call(client, spec, argv)
+        if self.after_command:
+            self.run_after_command()
+        return reply
+
+    def run_after_command(self) -> None:
+        while self.after_command:
+            work, self.after_command = self.after_command, []
+            for callback in work:
+                callback()
 
     def call(self, client: Client, spec: CommandSpec, argv: list[bytes]) -> Any:
         """Run one command (also used by EXEC): stats, slow log, monitor, propagation."""
-        if self.monitors:
-            self.feed_monitors(client, argv)
         keyspace = self.keyspace
         dirty = keyspace.dirty
         start = _perf_ns()
@@ -420,20 +501,60 @@ class Server:
         if type(reply) is CommandError or isinstance(reply, CommandError):
             spec.failed_calls += 1
             self.count_error(reply.message)
-        if elapsed_us > self.slowlog_threshold and self.slowlog_threshold >= 0:
-            self.slowlog_add(client, argv, elapsed_us)
-        if self.propagators and spec.write and keyspace.dirty != dirty:
+        if elapsed_us >= self.slow_cut:
+            self.slow_command(client, spec, argv, elapsed_us)
+        if (
+            self.propagators
+            and spec.write
+            and keyspace.dirty != dirty
+            and "no-propagate" not in spec.flags  # it propagates its effects itself
+        ):
             for propagate in self.propagators:
                 propagate(client.db_index, argv)
+        if self.monitors and "admin" not in spec.flags:
+            # after the handler, as Redis 7 does: AUTH/HELLO have redacted their secrets
+            self.feed_monitors(client, argv)
         return reply
 
     slowlog_threshold = 10000
+
+    def slow_command(
+        self, client: Client, spec: CommandSpec, argv: list[bytes], elapsed_us: int
+    ) -> None:
+        """Slow log entry and latency-monitor sample for a command over a threshold."""
+        threshold = self.slowlog_threshold
+        if 0 <= threshold <= elapsed_us and "skip-slowlog" not in spec.flags:
+            self.slowlog_add(client, argv, elapsed_us)
+        if self.latency_threshold_ms > 0:
+            elapsed_ms = elapsed_us // 1000
+            if elapsed_ms >= self.latency_threshold_ms:
+                self.latency_add("fast-command" if "fast" in spec.flags else "command", elapsed_ms)
+
+    def latency_add(self, event: str, ms: int) -> None:
+        """latencyAddSample: one sample per second per event, the highest kept (160 max)."""
+        now = int(time.time())
+        entry = self.latency_events.get(event)
+        if entry is None:
+            entry = self.latency_events[event] = [0, deque(maxlen=160)]  # [max, samples]
+        samples: deque[list[int]] = entry[1]
+        if samples and samples[-1][0] == now:
+            samples[-1][1] = max(samples[-1][1], ms)
+        else:
+            samples.append([now, ms])
+        entry[0] = max(entry[0], ms)
 
     def reject(self, client: Client, spec: CommandSpec | None, message: str) -> CommandError:
         if spec is not None:
             spec.rejected_calls += 1
         if client.in_multi:
             client.multi_error = True
+        if spec is not None and spec.name == "exec":
+            # rejectCommand -> execCommandAbort: a rejected EXEC discards the transaction
+            client.in_multi = False
+            client.multi_queue = []
+            client.multi_error = False
+            self.unwatch_all(client)
+            message = "EXECABORT Transaction discarded because of: " + message.removeprefix("ERR ")
         self.count_error(message)
         return CommandError(message)
 
@@ -463,7 +584,14 @@ class Server:
             else:
                 shown.append(bytes(arg))
         self.slowlog.appendleft(
-            [self.slowlog_next_id, int(time.time()), elapsed_us, shown, client.addr.encode(), client.name]
+            [
+                self.slowlog_next_id,
+                int(time.time()),
+                elapsed_us,
+                shown,
+                client.addr.encode(),
+                client.name,
+            ]
         )
         self.slowlog_next_id += 1
         while len(self.slowlog) > max_len:
@@ -471,15 +599,16 @@ class Server:
 
     def feed_monitors(self, client: Client, argv: list[bytes]) -> None:
         now = time.time()
-        text = "+%.6f [%d %s] %s\r\n" % (
-            now,
-            client.db_index,
-            client.addr if client.fd != -2 else "lua",
-            " ".join('"' + _monitor_escape(a) + '"' for a in argv),
-        )
+        origin = client.addr if client.fd != -2 else "lua"
+        if client.extra.get("unix"):
+            origin = "unix:" + self.config["unixsocket"]
+        args = " ".join('"' + _monitor_escape(a) + '"' for a in argv)
+        text = f"+{now:.6f} [{client.db_index} {origin}] {args}\r\n"
         data = Raw(text.encode())
         for monitor in self.monitors:
-            if monitor is not client:
+            if monitor is client and self.loop is not None:
+                self.loop.call_soon(monitor.send_push, data)  # after its own reply
+            else:
                 monitor.send_push(data)
 
     def exec_queued(self, client: Client) -> Any:
@@ -519,40 +648,101 @@ class Server:
         self.clients.pop(client.id, None)
         if client.watched:
             self.unwatch_all(client)
-        if client in self.monitors:
+        if self.monitors and client in self.monitors:
             self.monitors.remove(client)
+        client.monitor = False
         for hook in self.extensions.get("disconnect_hooks", ()):
             hook(client)
 
     async def start(self) -> None:
         self.loop = asyncio.get_running_loop()
-        self.slowlog_threshold = self.config["slowlog-log-slower-than"]
-        self.config.listeners.append(self._sync_cached)
+        self.clock = time.monotonic()
         for hook in self.extensions.get("startup_hooks", ()):
             result = hook(self)
             if inspect.isawaitable(result):
                 await result  # e.g. loading the dataset before listening
-        port = self.config["port"]
-        backlog = self.config["tcp-backlog"]
-        for host in self.config["bind"]:
-            host = host.lstrip("-")
-            if host == "*":
-                host = "0.0.0.0"
-            listener = await self.loop.create_server(
-                lambda: Client(self), host, port, backlog=backlog, reuse_address=True
-            )
-            self.listeners.append(listener)
-            if port == 0:
-                port = listener.sockets[0].getsockname()[1]
-        self.port = port
-        if self.config["unixsocket"]:
-            listener = await self.loop.create_unix_server(lambda: Client(self), self.config["unixsocket"])
-            self.listeners.append(listener)
+        socks = self._listen_sockets(self.config["port"], self.config["bind"])
+        self.port = socks[0].getsockname()[1] if socks else self.config["port"]
+        for sock in socks:
+            self.listeners.append(await self.loop.create_server(lambda: Client(self), sock=sock))
+        path = self.config["unixsocket"]
+        if path:
+            if os.path.exists(path):
+                os.unlink(path)  # a stale socket of a previous run, as Redis does
+            self.unix_listener = await self.loop.create_unix_server(lambda: Client(self), path)
+            self.listeners.append(self.unix_listener)
+            if self.config["unixsocketperm"]:
+                os.chmod(path, self.config["unixsocketperm"])
+        from .info import rss_bytes
+
+        self.memory_startup = rss_bytes()
         self._schedule_tick()
 
-    def _sync_cached(self, name: str, value: Any) -> None:
-        if name == "slowlog-log-slower-than":
-            self.slowlog_threshold = value
+    def _listen_sockets(self, port: int, binds: list[str]) -> list[socket.socket]:
+        """Bound, listening sockets for `bind` (Redis's "-addr": skip if unavailable).
+
+        Raises OSError naming the address that failed, as redis-server logs it."""
+        socks: list[socket.socket] = []
+        backlog = self.config["tcp-backlog"]
+        try:
+            for entry in binds or ["*"]:
+                optional = entry.startswith("-")
+                host = entry.lstrip("-")
+                if host == "*":
+                    host = "0.0.0.0"
+                elif host == "::*":
+                    host = "::"
+                family = socket.AF_INET6 if ":" in host else socket.AF_INET
+                sock = socket.socket(family, socket.SOCK_STREAM)
+                try:
+                    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                    if family == socket.AF_INET6:
+                        sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+                    sock.bind((host, port))
+                    sock.listen(backlog)
+                    sock.setblocking(False)
+                except OSError as exc:
+                    sock.close()
+                    if optional and exc.errno in (97, 99, 22):  # no such address/family
+                        continue
+                    raise OSError(
+                        exc.errno,
+                        f"Could not create server TCP listening socket {host}:{port}: "
+                        f"bind: {exc.strerror}",
+                    ) from None
+                socks.append(sock)
+                if port == 0:
+                    port = sock.getsockname()[1]  # the other addresses share the port
+        except OSError:
+            for sock in socks:
+                sock.close()
+            raise
+        return socks
+
+    def rebind(self, port: int, binds: list[str], setting: str = "port") -> None:
+        """CONFIG SET port/bind: listen on the new addresses, then drop the old ones."""
+        from .config import ConfigError
+
+        assert self.loop is not None
+        try:
+            socks = self._listen_sockets(port, binds)
+        except OSError:
+            if setting == "bind":
+                raise ConfigError("Failed to bind to specified addresses.") from None
+            raise ConfigError("Unable to listen on this port") from None
+        for listener in self.listeners:
+            if listener is not self.unix_listener:
+                listener.close()
+        self.listeners = [self.unix_listener] if self.unix_listener is not None else []
+        if socks:
+            self.port = socks[0].getsockname()[1]
+        for sock in socks:
+            task = self.loop.create_task(self.loop.create_server(lambda: Client(self), sock=sock))
+            task.add_done_callback(self._listener_started)
+
+    def _listener_started(self, task: asyncio.Task[Any]) -> None:
+        if not task.cancelled() and task.exception() is None:
+            self.listeners.append(task.result())
 
     def _schedule_tick(self) -> None:
         assert self.loop is not None
@@ -561,20 +751,19 @@ class Server:
     def _tick(self) -> None:
         """serverCron: active expiry, ops/sec sampling, idle timeouts, hooks."""
         try:
-            expired = self.keyspace.active_expire()
+            now = self.clock = time.monotonic()
+            if self.active_expire_enabled:
+                self.keyspace.active_expire()
             self.stats["expired_keys"] = self.keyspace.stats_expired
-            del expired
-            self.ops_samples.append((time.monotonic(), self.stats["total_commands_processed"]))
+            stats = self.stats
+            self.ops_samples.append((now, stats["total_commands_processed"]))
+            self.net_samples.append(
+                (now, stats["total_net_input_bytes"], stats["total_net_output_bytes"])
+            )
             timeout = self.config["timeout"]
-            if timeout:
-                now = time.monotonic()
-                for client in list(self.clients.values()):
-                    if (
-                        now - client.last_interaction > timeout
-                        and not client.subscriptions
-                        and client.waiting is None
-                    ):
-                        client.close()
+            if timeout and now - self._last_timeout_check >= 1.0:
+                self._last_timeout_check = now
+                self.close_idle_clients(now, timeout)
             for hook in self.tick_hooks:
                 hook()
         except Exception as exc:  # keep ticking whatever happens
@@ -583,43 +772,183 @@ class Server:
             if self.shutting_down is None:
                 self._schedule_tick()
 
+    def close_idle_clients(self, now: float, timeout: int) -> None:
+        """clientsCronHandleTimeout: pub/sub, blocked, monitor and replication links stay."""
+        for client in list(self.clients.values()):
+            if (
+                now - client.last_interaction > timeout
+                and not client.subscriptions
+                and not client.psubscriptions
+                and client.waiting is None
+                and not client.monitor
+                and not client.extra.get("master")
+                and not client.extra.get("replica")
+            ):
+                self.log.verbose("Closing idle client")
+                client.close()
+
     def instantaneous_ops(self) -> int:
         if len(self.ops_samples) < 2:
             return 0
         (t0, c0), (t1, c1) = self.ops_samples[0], self.ops_samples[-1]
         return int((c1 - c0) / (t1 - t0)) if t1 > t0 else 0
 
-    def request_shutdown(self, save: bool | None = None) -> None:
-        """Stop accepting, run shutdown hooks (save on exit), close clients, stop."""
+    def instantaneous_kbps(self) -> tuple[float, float]:
+        if len(self.net_samples) < 2:
+            return 0.0, 0.0
+        (t0, i0, o0), (t1, i1, o1) = self.net_samples[0], self.net_samples[-1]
+        if t1 <= t0:
+            return 0.0, 0.0
+        return (i1 - i0) / (t1 - t0) / 1024, (o1 - o0) / (t1 - t0) / 1024
+
+    def reset_stats(self) -> None:
+        """CONFIG RESETSTAT: counters, error and command statistics, slow commands."""
+        from .info import all_specs
+
+        for key in self.stats:
+            self.stats[key] = 0
+        self.error_stats.clear()
+        keyspace = self.keyspace
+        keyspace.stats_expired = 0
+        for attr in ("stats_hits", "stats_misses"):
+            if hasattr(keyspace, attr):
+                setattr(keyspace, attr, 0)
+        for spec in all_specs():
+            spec.calls = spec.usec = spec.rejected_calls = spec.failed_calls = 0
+        self.ops_samples.clear()
+        self.net_samples.clear()
+        for hook in self.extensions.get("resetstat_hooks", ()):
+            hook()
+
+    # -- CLIENT PAUSE --------------------------------------------------------------------
+    def pause_clients(self, seconds: float, write_only: bool) -> None:
+        """Postpone every command (or only writes) until the pause ends; a longer or
+        stricter pause wins over a running one, as in Redis's pauseClients."""
+        assert self.loop is not None
+        end = self.loop.time() + seconds
+        if self.pause_end and self.loop.time() < self.pause_end:
+            self.pause_write_only = self.pause_write_only and write_only
+            if end <= self.pause_end:
+                return
+        else:
+            self.pause_write_only = write_only
+        self.pause_end = end
+        if self.pause_timer is not None:
+            self.pause_timer.cancel()
+        self.pause_timer = self.loop.call_at(end, self.unpause_clients)
+        self.dispatch = self._dispatch_paused  # type: ignore[method-assign]
+
+    def unpause_clients(self) -> None:
+        if self.pause_timer is not None:
+            self.pause_timer.cancel()
+            self.pause_timer = None
+        self.pause_end = 0.0
+        self.__dict__.pop("dispatch", None)
+        if self.postponed and self.loop is not None:
+            self.loop.call_soon(self._release_postponed)
+
+    def _dispatch_paused(self, client: Client, argv: list[bytes]) -> Any:
+        if client.extra.get("master") or client.extra.get("replica"):
+            return Server.dispatch(self, client, argv)
+        if self.pause_write_only:
+            spec = COMMANDS.get(argv[0].lower())
+            writes = spec is not None and (
+                spec.write
+                or "may-replicate" in spec.flags
+                or (
+                    client.in_multi
+                    and spec.runs_in_multi_immediately
+                    and any(s.write for s, _ in client.multi_queue)
+                )
+            )
+            if not writes:
+                return Server.dispatch(self, client, argv)
+        assert self.loop is not None
+        future: asyncio.Future[Any] = self.loop.create_future()
+        self.postponed.append((client, argv, future))
+        return Deferred(future)
+
+    def _release_postponed(self) -> None:
+        postponed, self.postponed = self.postponed, []
+        for i, (client, argv, future) in enumerate(postponed):
+            if "dispatch" in self.__dict__:  # paused again meanwhile: keep the rest waiting
+                self.postponed[:0] = postponed[i:]
+                return
+            if client.closing or future.done():
+                continue
+            try:
+                future.set_result(self.dispatch(client, argv))
+            except CloseAfterReply as close:
+                future.set_result(close.reply)
+                if self.loop is not None:
+                    self.loop.call_soon(client.close)
+
+    # -- shutdown ------------------------------------------------------------------------
+    def request_shutdown(self, save: bool | None = None, force: bool = False) -> bool:
+        """prepareForShutdown: run the shutdown hooks (save on exit...), then stop
+        listening, close clients and let serve_forever return. `save` None means "as
+        configured". Returns False, and keeps serving, when a hook failed without FORCE."""
         if self.shutting_down is not None:
-            return
+            return True
+        self.log.warning("User requested shutdown...")
+        failed = False
+        for hook in list(self.shutdown_hooks):
+            try:
+                hook(save)
+            except Exception as exc:
+                self.log.warning(f"Error during shutdown: {exc}")
+                failed = True
+        if failed and not force:
+            self.log.warning(
+                "Errors trying to shut down the server. Check the logs for more information."
+            )
+            return False
         assert self.loop is not None
         self.shutting_down = self.loop.create_future()
-        self.log.notice("User requested shutdown...")
-        for hook in self.shutdown_hooks:
-            hook(save)
         for listener in self.listeners:
             listener.close()
+        path = self.config["unixsocket"]
+        if path:
+            try:
+                os.unlink(path)
+            except OSError:
+                pass
         for client in list(self.clients.values()):
             client.close()
-        self.log.notice("Redis is now ready to exit, bye bye...")
+        self.log.warning("Redis is now ready to exit, bye bye...")
         self.shutting_down.set_result(None)
+        if self._stop is not None:
+            self._stop.set()
+        return True
+
+    def _on_signal(self, sig: int) -> None:
+        name = "SIGINT" if sig == signal.SIGINT else "SIGTERM"
+        self.log.warning(f"Received {name} scheduling shutdown...")
+        assert self.loop is not None
+        self.loop.call_soon(self.request_shutdown, None)
 
     async def serve_forever(self) -> None:
+        self._stop = asyncio.Event()
         await self.start()
         assert self.loop is not None
         for sig in (signal.SIGTERM, signal.SIGINT):
             try:
-                self.loop.add_signal_handler(sig, self.request_shutdown, None)
+                self.loop.add_signal_handler(sig, self._on_signal, sig)
             except (NotImplementedError, RuntimeError):
                 pass
         self.log.notice(f"Ready to accept connections tcp (port {self.port})")
         sys.stdout.flush()
-        assert self.shutting_down is None
-        self.shutting_down_waiter = self.loop.create_future()
-        while self.shutting_down is None:
-            await asyncio.sleep(0.05)
-        await asyncio.sleep(0)  # let transports flush their final replies
+        if self.shutting_down is None:
+            await self._stop.wait()
+        # let transports flush their final replies, but never hang on a stuck peer
+        deadline = self.loop.time() + 2.0
+        while self.clients and self.loop.time() < deadline:
+            await asyncio.sleep(0.01)
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            try:
+                self.loop.remove_signal_handler(sig)
+            except (NotImplementedError, RuntimeError):
+                pass
 
 
 def _printable(arg: bytes) -> str:
@@ -642,5 +971,5 @@ def _monitor_escape(arg: bytes) -> str:
         elif 32 <= b < 127:
             out.append(chr(b))
         else:
-            out.append("\\x%02x" % b)
+            out.append(f"\\x{b:02x}")
     return "".join(out)
