@@ -29,8 +29,14 @@ class ServerProcess:
     Retries with a new port if the bind fails, fails fast if the process exits, and stops
     only the process it started (by PID)."""
 
-    def __init__(self, args: list[str] | None = None, *, real_redis: bool = False,
-                 env: dict[str, str] | None = None, directory: str | None = None) -> None:
+    def __init__(
+        self,
+        args: list[str] | None = None,
+        *,
+        real_redis: bool = False,
+        env: dict[str, str] | None = None,
+        directory: str | None = None,
+    ) -> None:
         self.args = list(args or [])
         self.real_redis = real_redis
         self.env = env
@@ -42,10 +48,34 @@ class ServerProcess:
 
     def command(self, port: int) -> list[str]:
         if self.real_redis:
-            return ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-                    "--appendonly", "no", "--dir", self.dir, *self.args]
-        return [sys.executable, "-m", "pyredisai", "--port", str(port), "--bind", "127.0.0.1",
-                "--dir", self.dir, "--save", "", *self.args]
+            return [
+                "redis-server",
+                "--port",
+                str(port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                self.dir,
+                *self.args,
+            ]
+        return [
+            sys.executable,
+            "-m",
+            "pyredisai",
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--dir",
+            self.dir,
+            "--save",
+            "",
+            *self.args,
+        ]
 
     def start(self, timeout: float = 20.0) -> ServerProcess:
         for _attempt in range(5):
@@ -54,8 +84,9 @@ class ServerProcess:
             if self.env:
                 env.update(self.env)
             log = open(self.log_path, "ab")  # noqa: SIM115
-            self.proc = subprocess.Popen(self.command(self.port), stdout=log, stderr=subprocess.STDOUT,
-                                         env=env, cwd=self.dir)
+            self.proc = subprocess.Popen(
+                self.command(self.port), stdout=log, stderr=subprocess.STDOUT, env=env, cwd=self.dir
+            )
             log.close()
             deadline = time.monotonic() + timeout
             while time.monotonic() < deadline:
@@ -71,7 +102,9 @@ class ServerProcess:
                     time.sleep(0.02)
             self.stop()
             if "Address already in use" not in self.read_log():
-                raise RuntimeError(f"server did not start: {self.command(self.port)}\n{self.read_log()}")
+                raise RuntimeError(
+                    f"server did not start: {self.command(self.port)}\n{self.read_log()}"
+                )
         raise RuntimeError("could not find a free port")
 
     def read_log(self) -> str:
@@ -145,7 +178,7 @@ class RawConnection:
                 return None
             while len(self.buf) < n + 2:
                 self._fill()
-            data, self.buf = self.buf[:n], self.buf[n + 2:]
+            data, self.buf = self.buf[:n], self.buf[n + 2 :]
             return data
         if kind in (b"*", b"~", b">"):
             n = int(rest)

@@ -159,7 +159,7 @@ def _start(
 
 def test_starts_fast_without_ml_frameworks(tmp_path: Path) -> None:
     env = dict(os.environ, PYTHONPROFILEIMPORTTIME="1")
-    proc, _, elapsed = _start(["--save", ""], env=env, cwd=str(tmp_path))
+    proc, _, _elapsed = _start(["--save", ""], env=env, cwd=str(tmp_path))
     proc.terminate()
     _, err = proc.communicate(timeout=10)
     assert proc.returncode == 0
@@ -176,13 +176,7 @@ def test_starts_fast_without_ml_frameworks(tmp_path: Path) -> None:
         in ("torch", "tensorflow", "onnxruntime", "ai_edge_litert", "tflite_runtime", "onnx")
     ]
     assert heavy == []
-    for _ in range(3):  # import profiling slows the start: measure again without it
-        if elapsed < 1.0:
-            break
-        proc, _, elapsed = _start(["--save", ""], cwd=str(tmp_path))
-        proc.terminate()
-        proc.wait(10)
-    assert elapsed < 1.0, f"start took {elapsed:.2f}s"
+    # How fast it starts is measured by benchmarks/bench_startup.py, not asserted here.
 
 
 def test_config_file_server_and_pidfile(tmp_path: Path) -> None:

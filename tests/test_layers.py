@@ -14,8 +14,24 @@ import pytest
 SRC = Path(__file__).resolve().parent.parent / "src" / "pyredisai"
 
 FORBIDDEN = {
-    "protocol": ("server", "commands", "keyspace", "engine", "backends", "persistence", "replication"),
-    "backends": ("server", "commands", "keyspace", "engine", "protocol", "persistence", "replication"),
+    "protocol": (
+        "server",
+        "commands",
+        "keyspace",
+        "engine",
+        "backends",
+        "persistence",
+        "replication",
+    ),
+    "backends": (
+        "server",
+        "commands",
+        "keyspace",
+        "engine",
+        "protocol",
+        "persistence",
+        "replication",
+    ),
     "engine": ("server", "commands", "keyspace", "protocol", "persistence", "replication"),
     "keyspace": ("server", "commands", "protocol", "engine"),
 }

@@ -53,6 +53,7 @@ _perf_ns = time.perf_counter_ns
 # Client.reply_mode (CLIENT REPLY): replies sent; none sent; SKIP was just called (its own
 # reply is not sent and the next one is dropped); the current command's reply is dropped.
 REPLY_ON, REPLY_OFF, REPLY_SKIP_NEXT, REPLY_SKIP = 0, 1, 2, 3
+MAX_PENDING = 10_000  # queued commands of a waiting client before reading pauses
 
 
 class Client(asyncio.BufferedProtocol):
@@ -86,6 +87,8 @@ class Client(asyncio.BufferedProtocol):
         "reply_mode",
         "pending",
         "waiting",
+        "batch",
+        "reading_paused",
         "closing",
         "flags",
         "no_evict",
@@ -127,6 +130,8 @@ class Client(asyncio.BufferedProtocol):
         self.reply_mode = REPLY_ON  # CLIENT REPLY state, see REPLY_* above
         self.pending: deque[list[bytes]] = deque()
         self.waiting: Deferred | None = None
+        self.batch: list[Any] | None = None  # replies of the batch being run
+        self.reading_paused = False
         self.closing = False
         self.flags = ""
         self.no_evict = False
@@ -189,6 +194,9 @@ class Client(asyncio.BufferedProtocol):
         cmds, error = self.reader.buffer_updated(nbytes)
         if self.waiting is not None or self.pending:
             self.pending.extend(cmds)
+            if len(self.pending) > MAX_PENDING and self.transport is not None:
+                self.transport.pause_reading()
+                self.reading_paused = True
         elif cmds:
             self.run_commands(cmds)
         if error is not None:
@@ -200,6 +208,13 @@ class Client(asyncio.BufferedProtocol):
     # -- running commands ----------------------------------------------------------------
     def run_commands(self, cmds: list[list[bytes]] | deque[list[bytes]]) -> None:
         out: list[Any] = []
+        self.batch = out  # pushes raised by this batch go after its earlier replies
+        try:
+            self._run_commands(cmds, out)
+        finally:
+            self.batch = None
+
+    def _run_commands(self, cmds: list[list[bytes]] | deque[list[bytes]], out: list[Any]) -> None:
         dispatch = self.server.dispatch
         resp = self.resp
         it = iter(cmds)
@@ -240,12 +255,15 @@ class Client(asyncio.BufferedProtocol):
             transport.writelines(out)
 
     def wait_for(self, deferred: Deferred, out: list[Any]) -> None:
-        """Flush what is ready, stop reading, and resume when `deferred` resolves."""
+        """Flush what is ready and resume when `deferred` resolves.
+
+        Reading goes on meanwhile (so a disconnect is seen at once, as Redis keeps reading
+        blocked clients); later commands only queue up in `pending`, and reading pauses
+        if that queue grows past MAX_PENDING."""
         if out:
             self.write_out(out)
+            out.clear()
         self.waiting = deferred
-        if self.transport is not None:
-            self.transport.pause_reading()
         deferred.future.add_done_callback(self._deferred_done)
 
     def _deferred_done(self, future: asyncio.Future[Any]) -> None:
@@ -273,14 +291,19 @@ class Client(asyncio.BufferedProtocol):
             self.reply_mode = REPLY_ON
         if out:
             self.write_out(out)
-        if self.transport is not None:
+        if self.reading_paused and self.transport is not None:
+            self.reading_paused = False
             self.transport.resume_reading()
         if self.pending:
             pending, self.pending = self.pending, deque()
             self.run_commands(pending)
 
     def send_push(self, message: Any) -> None:
-        """Out-of-band message (pub/sub, MONITOR): written right away."""
+        """Out-of-band message (pub/sub, MONITOR): written right away, or after the
+        replies already produced when the client itself is running a batch."""
+        if self.batch is not None:
+            encode(message, self.resp, self.batch)
+            return
         out: list[Any] = []
         encode(message, self.resp, out)
         self.write_out(out)
@@ -310,9 +333,6 @@ def _format_addr(addr: Any) -> str:
     if isinstance(addr, str):
         return addr
     return ""
-
-
-_EXEC_LIKE = frozenset(("exec", "discard", "multi", "watch", "quit", "reset"))
 
 
 class Server:
@@ -621,6 +641,19 @@ class Server:
         self.unwatch_all(client)
         replies = []
         client.in_exec = True
+        propagators = self.propagators
+        wrapped: list[bool] = []
+        if propagators:
+            # Replicas and the AOF see the transaction's writes as one MULTI ... EXEC.
+            def propagate_in_multi(db_index: int, argv: list[bytes]) -> None:
+                if not wrapped:
+                    wrapped.append(True)
+                    for propagate in propagators:
+                        propagate(db_index, [b"MULTI"])
+                for propagate in propagators:
+                    propagate(db_index, argv)
+
+            self.propagators = [propagate_in_multi]
         try:
             for spec, argv in queue:
                 reply = self.call(client, spec, argv)
@@ -630,6 +663,11 @@ class Server:
                 replies.append(reply)
         finally:
             client.in_exec = False
+            if propagators:
+                self.propagators = propagators
+                if wrapped:
+                    for propagate in propagators:
+                        propagate(client.db_index, [b"EXEC"])
         return replies
 
     def unwatch_all(self, client: Client) -> None:
@@ -754,6 +792,8 @@ class Server:
             now = self.clock = time.monotonic()
             if self.active_expire_enabled:
                 self.keyspace.active_expire()
+            else:
+                self.keyspace.refresh_lru_clock()
             self.stats["expired_keys"] = self.keyspace.stats_expired
             stats = self.stats
             self.ops_samples.append((now, stats["total_commands_processed"]))

@@ -38,8 +38,12 @@ def _check(r: redis.Redis) -> None:
     assert r.hgetall("h") == {b"f1": b"1", b"f2": b"2"}
     assert r.smembers("set") == {b"x", b"y"}
     assert r.zrange("z", 0, -1, withscores=True) == [(b"m2", -2.0), (b"m1", 1.5)]
-    assert r.execute_command("AI.TENSORGET", "t", "VALUES") == [b"1", b"2", b"3", b"4"] or \
-        r.execute_command("AI.TENSORGET", "t", "VALUES") == [1.0, 2.0, 3.0, 4.0]
+    assert r.execute_command("AI.TENSORGET", "t", "VALUES") == [
+        b"1",
+        b"2",
+        b"3",
+        b"4",
+    ] or r.execute_command("AI.TENSORGET", "t", "VALUES") == [1.0, 2.0, 3.0, 4.0]
 
 
 def test_save_and_reload(make_server: Callable[..., ServerProcess]) -> None:
@@ -63,7 +67,9 @@ def test_save_and_reload(make_server: Callable[..., ServerProcess]) -> None:
         again.stop()
 
 
-def test_bgsave_then_sigterm_saves_with_save_points(make_server: Callable[..., ServerProcess]) -> None:
+def test_bgsave_then_sigterm_saves_with_save_points(
+    make_server: Callable[..., ServerProcess],
+) -> None:
     proc = make_server("--save", "3600 1")
     r = proc.client(protocol=2)
     assert r.bgsave() is True

@@ -1,7 +1,7 @@
 """List commands, blocking pops included (Redis src/t_list.c, Redis 7.0 semantics).
 
 A list is a `collections.deque` of bytes: O(1) push and pop at both ends. An emptied list
-is deleted. Pushes signal the key as ready, so clients blocked on it (keyspace/blocking.py)
+is deleted. Pushes signal the key as ready, so clients blocked on it (commands/blocking.py)
 are served after the pushing command, or after the whole EXEC, as Redis does. Handlers
 rewrite `argv` in place where Redis rewrites what it propagates (BLPOP -> LPOP, BLMOVE ->
 LMOVE, LMPOP -> LPOP key count). A waiter served later propagates its own pop by hand.
@@ -17,8 +17,9 @@ from typing import TYPE_CHECKING, Any
 
 from .. import errors
 from ..errors import CommandError, SyntaxErr, WrongTypeError
-from ..keyspace import blocking, longdouble
-from ..keyspace.blocking import NOT_SERVED, Waiter
+from ..keyspace import longdouble
+from . import blocking
+from .blocking import NOT_SERVED, Waiter
 from ..keyspace.database import TYPE_NAMES, as_key, now_ms
 from ..protocol.encoder import NULL_ARRAY, OK
 from .args import LLONG_MAX, LLONG_MIN, parse_int

@@ -264,7 +264,11 @@ class Persistence:
         count = 0
         for index, data, expires in dbs:
             if index >= len(keyspace.dbs):
-                raise SystemExit(self._fatal(f"the file holds database {index}, this server has {len(keyspace.dbs)}"))
+                raise SystemExit(
+                    self._fatal(
+                        f"the file holds database {index}, this server has {len(keyspace.dbs)}"
+                    )
+                )
             db = keyspace.dbs[index]
             db.clear()
             db.data = data
@@ -285,7 +289,9 @@ class Persistence:
         try:
             preamble, commands, end = read_aof(view)
         except SnapshotError as exc:
-            raise SystemExit(self._fatal(f"Bad file format reading the append only file: {exc}")) from None
+            raise SystemExit(
+                self._fatal(f"Bad file format reading the append only file: {exc}")
+            ) from None
         if preamble is not None:
             self._install(preamble)
         from ..server import Client
@@ -305,9 +311,11 @@ class Persistence:
         except TruncatedAOF as exc:
             if not server.config["aof-load-truncated"]:
                 raise SystemExit(
-                    self._fatal("Unexpected end of file reading the append only file. You can: "
-                                "1) Make a backup of your AOF file, then use ./redis-check-aof --fix <filename>. "
-                                "2) Alternatively you can set the 'aof-load-truncated' configuration option to yes and restart the server.")
+                    self._fatal(
+                        "Unexpected end of file reading the append only file. You can: "
+                        "1) Make a backup of your AOF file, then use ./redis-check-aof --fix <filename>. "
+                        "2) Alternatively you can set the 'aof-load-truncated' configuration option to yes and restart the server."
+                    )
                 ) from None
             server.log.warning(
                 "!!! Warning: short read while loading the AOF file !!! "
@@ -316,7 +324,9 @@ class Persistence:
             with open(path, "r+b") as fh:
                 fh.truncate(exc.valid_length)
         except Exception as exc:
-            raise SystemExit(self._fatal(f"Bad file format reading the append only file: {exc}")) from None
+            raise SystemExit(
+                self._fatal(f"Bad file format reading the append only file: {exc}")
+            ) from None
         server.clients.pop(loader.id, None)
         server.log.notice(f"DB loaded from append only file: {count} commands")
 
@@ -361,8 +371,10 @@ class Persistence:
         if dirty:
             now = time.time()
             for seconds, changes in self.server.config["save"]:
-                if dirty >= changes and now - self.lastsave > seconds and (
-                    self.last_bgsave_ok or now - self.lastsave > 5
+                if (
+                    dirty >= changes
+                    and now - self.lastsave > seconds
+                    and (self.last_bgsave_ok or now - self.lastsave > 5)
                 ):
                     self.server.log.notice(f"{changes} changes in {seconds} seconds. Saving...")
                     try:
@@ -398,20 +410,32 @@ class Persistence:
             ("rdb_last_save_time", self.lastsave),
             ("rdb_last_bgsave_status", "ok" if self.last_bgsave_ok else "err"),
             ("rdb_last_bgsave_time_sec", self.last_bgsave_time),
-            ("rdb_current_bgsave_time_sec", int(now - self.bgsave_started) if self.bgsave_child > 0 else -1),
+            (
+                "rdb_current_bgsave_time_sec",
+                int(now - self.bgsave_started) if self.bgsave_child > 0 else -1,
+            ),
             ("rdb_saves", 0),
             ("rdb_last_cow_size", 0),
             ("rdb_last_load_keys_expired", 0),
             ("rdb_last_load_keys_loaded", self.loaded_keys),
-            ("aof_enabled", 1 if aof is not None and not getattr(self, "_aof_temporary", False) else 0),
+            (
+                "aof_enabled",
+                1 if aof is not None and not getattr(self, "_aof_temporary", False) else 0,
+            ),
             ("aof_rewrite_in_progress", 1 if self.rewrite_child > 0 else 0),
             ("aof_rewrite_scheduled", 1 if self.rewrite_scheduled else 0),
             ("aof_last_rewrite_time_sec", self.last_rewrite_time),
-            ("aof_current_rewrite_time_sec", int(now - self.rewrite_started) if self.rewrite_child > 0 else -1),
+            (
+                "aof_current_rewrite_time_sec",
+                int(now - self.rewrite_started) if self.rewrite_child > 0 else -1,
+            ),
             ("aof_last_bgrewrite_status", "ok" if self.last_rewrite_ok else "err"),
             ("aof_rewrites", 0),
             ("aof_rewrites_consecutive_failures", 0),
-            ("aof_last_write_status", "ok" if aof is None or aof.last_write_error is None else "err"),
+            (
+                "aof_last_write_status",
+                "ok" if aof is None or aof.last_write_error is None else "err",
+            ),
             ("aof_last_cow_size", 0),
             ("module_fork_in_progress", 0),
             ("module_fork_last_cow_size", 0),
@@ -439,7 +463,13 @@ SERVER_HOOKS.append(Persistence)
 # --- commands ----------------------------------------------------------------------------
 
 
-@command("save", 1, "admin noscript no-async-loading no-multi", group="server", summary="Synchronously saves the database(s) to disk.")
+@command(
+    "save",
+    1,
+    "admin noscript no-async-loading no-multi",
+    group="server",
+    summary="Synchronously saves the database(s) to disk.",
+)
 def save(client: Client, argv: list[bytes]) -> Any:
     p = persistence_of(client.server)
     if p.bgsave_child > 0:
@@ -452,7 +482,13 @@ def save(client: Client, argv: list[bytes]) -> Any:
     return OK
 
 
-@command("bgsave", -1, "admin noscript no-async-loading", group="server", summary="Asynchronously saves the database(s) to disk.")
+@command(
+    "bgsave",
+    -1,
+    "admin noscript no-async-loading",
+    group="server",
+    summary="Asynchronously saves the database(s) to disk.",
+)
 def bgsave(client: Client, argv: list[bytes]) -> Any:
     p = persistence_of(client.server)
     schedule = False
@@ -478,7 +514,13 @@ def bgsave(client: Client, argv: list[bytes]) -> Any:
     return SimpleString("Background saving started")
 
 
-@command("bgrewriteaof", 1, "admin noscript no-async-loading", group="server", summary="Asynchronously rewrites the append-only file to disk.")
+@command(
+    "bgrewriteaof",
+    1,
+    "admin noscript no-async-loading",
+    group="server",
+    summary="Asynchronously rewrites the append-only file to disk.",
+)
 def bgrewriteaof(client: Client, argv: list[bytes]) -> Any:
     p = persistence_of(client.server)
     if p.rewrite_child > 0:
@@ -489,10 +531,18 @@ def bgrewriteaof(client: Client, argv: list[bytes]) -> Any:
     try:
         p.bgrewriteaof()
     except OSError as exc:
-        raise CommandError(f"ERR Can't execute an AOF background rewriting. Please check the server logs for more information. ({exc})") from None
+        raise CommandError(
+            f"ERR Can't execute an AOF background rewriting. Please check the server logs for more information. ({exc})"
+        ) from None
     return SimpleString("Background append only file rewriting started")
 
 
-@command("lastsave", 1, "loading stale fast", group="server", summary="Returns the Unix timestamp of the last successful save to disk.")
+@command(
+    "lastsave",
+    1,
+    "loading stale fast",
+    group="server",
+    summary="Returns the Unix timestamp of the last successful save to disk.",
+)
 def lastsave(client: Client, argv: list[bytes]) -> Any:
     return persistence_of(client.server).lastsave

@@ -18,8 +18,8 @@ from typing import TYPE_CHECKING, Any
 
 from .. import errors
 from ..errors import CommandError, NotFloatError, SyntaxErr, WrongTypeError
-from ..keyspace import blocking
-from ..keyspace.blocking import NOT_SERVED, Waiter
+from . import blocking
+from .blocking import NOT_SERVED, Waiter
 from ..keyspace.database import Database, as_key
 from ..keyspace.scan import scan_page
 from ..keyspace.zset import LEX_MAX, LEX_MIN, LexBound, ZSet
@@ -1142,7 +1142,7 @@ def zmpop(client: Client, argv: list[bytes]) -> Any:
 
 # --- blocking pops ---------------------------------------------------------------------
 #
-# Waiting and waking go through the shared registry (keyspace/blocking.py): writes that
+# Waiting and waking go through the shared registry (commands/blocking.py): writes that
 # give a key members signal it, and waiters are served after the whole top-level command
 # (EXEC included), as Redis's handleClientsBlockedOnKeys does.
 

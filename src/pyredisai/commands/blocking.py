@@ -26,8 +26,8 @@ from typing import TYPE_CHECKING, Any
 from ..errors import UNBLOCKED, CommandError
 
 if TYPE_CHECKING:
+    from ..keyspace.database import Database
     from ..server import Client, Server
-    from .database import Database
 
 NOT_SERVED: Any = object()
 """Returned by a waiter's serve function when the key has nothing it can take."""
@@ -96,11 +96,6 @@ class BlockingRegistry:
             else:
                 waiters[waiter] = None
         self.by_client[client.id] = waiter
-        # The connection pauses reading while a reply is deferred, which would also hide
-        # the peer closing: a dead waiter would then swallow a pushed element. Keep
-        # reading (later commands still queue behind the wait) so disconnects are seen.
-        if client.transport is not None:
-            loop.call_soon(_keep_reading, client.transport)
         if deadline_passed:
             waiter.timer = loop.call_soon(self._timed_out, waiter)
         elif timeout_ms > 0:
@@ -200,15 +195,6 @@ class BlockingRegistry:
                         waiter.future.set_result(reply)
         finally:
             self.armed = False
-
-
-def _keep_reading(transport: asyncio.Transport) -> None:
-    """Resume reading after the connection paused it for the deferred reply."""
-    if not transport.is_closing():
-        try:
-            transport.resume_reading()
-        except RuntimeError:  # closed meanwhile
-            pass
 
 
 def registry(server: Server) -> BlockingRegistry:
