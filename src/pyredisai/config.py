@@ -131,6 +131,15 @@ class Setting:
             value = parse_save(text)
         elif self.kind == "list":
             value = text.split()
+        elif self.kind == "notify":
+            from .keyspace.notify import classes_to_string, parse_classes
+
+            try:
+                value = classes_to_string(parse_classes(text))
+            except ValueError:
+                raise ConfigError(
+                    "Invalid event class character. Use 'Ag$lshzxeKEtmdn'."
+                ) from None
         else:
             value = text
         if self.kind in ("int", "memory", "octal") and (
@@ -291,7 +300,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("latency-monitor-threshold", "int", 0, "Record events slower than this many milliseconds (0: off).", minimum=0, maximum=I64),
     _yn("latency-tracking", True),
     _compat("latency-tracking-info-percentiles", "list", ["50", "99", "99.9"]),
-    Setting("notify-keyspace-events", "str", "", "Keyspace notification classes."),
+    Setting("notify-keyspace-events", "notify", "", "Keyspace notification classes."),
     # --- replication -------------------------------------------------------------------
     Setting("replicaof", "str", "", "Master to replicate ('host port'; empty: none). Use REPLICAOF at runtime.", runtime=False, aliases=("slaveof",)),
     Setting("masterauth", "str", "", "Password for the master."),
