@@ -47,13 +47,13 @@ class Raw(bytes):
     __slots__ = ()
 
 
-class RespSet(list):  # type: ignore[type-arg]
+class RespSet(list[Any]):
     """An unordered reply: RESP3 set, RESP2 array."""
 
     __slots__ = ()
 
 
-class Push(list):  # type: ignore[type-arg]
+class Push(list[Any]):
     """Out-of-band message (pub/sub, invalidation): RESP3 push, RESP2 array."""
 
     __slots__ = ()
@@ -96,7 +96,7 @@ def format_double_human(value: float) -> bytes:
         return b"inf" if value > 0 else b"-inf"
     text = repr(value)
     if "e" in text or "E" in text:
-        text = "%.17g" % value
+        text = f"{value:.17g}"
     if text.endswith(".0"):
         text = text[:-2]
     return text.encode()
@@ -206,7 +206,7 @@ def _raw(value: bytes, resp: int, out: Out) -> None:
 
 
 def _error(value: CommandError, resp: int, out: Out) -> None:
-    out.append(b"-%s\r\n" % value.message.encode())
+    out.append(b"-%s\r\n" % value.message.encode("utf-8", "surrogateescape"))
 
 
 def _fallback(value: Any, resp: int, out: Out) -> None:
@@ -248,7 +248,8 @@ def encode(value: Any, resp: int, out: Out) -> None:
 
 
 def encode_error(message: str) -> bytes:
-    return b"-%s\r\n" % message.encode()
+    """An error line; request bytes kept as surrogate escapes go out raw, as Redis's do."""
+    return b"-%s\r\n" % message.encode("utf-8", "surrogateescape")
 
 
 def register_encoder(cls: type, encoder: _Encoder) -> None:

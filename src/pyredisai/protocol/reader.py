@@ -3,21 +3,28 @@
 Two parsers cooperate behind `RequestReader`:
 
 * the fast path feeds whole receive buffers to `hiredis.Reader` and drains every complete
-  multibulk command from it;
-* `PyParser`, a pure-Python incremental parser, handles everything else: inline commands
-  (telnet / redis-cli style), commands that straddle receive buffers, malformed input
-  (so the error text is exactly Redis's), unauthenticated clients (tighter limits) and
-  big bulk arguments, which it receives straight into a preallocated bytearray through
-  `get_buffer` (one copy, kernel -> final buffer; the tensor code wraps it without copying).
+  multibulk command from it, checking each one's wire layout so that its exact position in
+  the buffer stays known (hiredis exposes none);
+* `PyParser`, a pure-Python incremental parser with Redis's `processInputBuffer`
+  semantics, handles everything else: inline commands (telnet / redis-cli style), the
+  command that straddles two receive buffers, malformed input (so the error text is exactly
+  Redis's), unauthenticated clients (tighter limits) and big bulk arguments, which it
+  receives straight into their final bytearray through `get_buffer` (one copy, kernel ->
+  final buffer; the tensor code wraps it without copying). As soon as it stands at a
+  command boundary again it hands the rest of the buffer back to hiredis.
 
 When hiredis is not importable, `PyParser` does all the work. The choice is made once, at
 import. Call order for a connection: `get_buffer(hint)` -> (kernel fills it) ->
 `buffer_updated(n)` -> list of argv plus an optional ProtocolError; after an error the
-connection must send it and close.
+connection must send it and close. When `buffered()` exceeds the query-buffer limit after
+`buffer_updated`, the connection must close without a reply (Redis checks before parsing,
+so the reader then parses nothing from that read).
 """
 
 from __future__ import annotations
 
+import ctypes
+import re
 from dataclasses import dataclass
 
 from .. import errors
@@ -28,15 +35,66 @@ try:  # pragma: no cover - exercised by both test parametrisations
 
     HAVE_HIREDIS = True
 except ImportError:  # pragma: no cover
-    hiredis = None
+    hiredis = None  # type: ignore[assignment]
     HAVE_HIREDIS = False
 
 Argv = list[bytes]
 
 INLINE_MAX = 64 * 1024  # PROTO_INLINE_MAX_SIZE
 BIG_ARG = 32 * 1024  # PROTO_MBULK_BIG_ARG: bulks this big are received in place
+# Big bulks at least this long stay the bytearray they were received into (zero copy for
+# tensor and model blobs); shorter ones become bytes, which can serve as dict keys.
+KEEP_BYTEARRAY = 1024 * 1024
 RECV_SIZE = 64 * 1024
 INT_MAX = 2**31 - 1
+UNAUTH_MAX_MULTIBULK = 10
+UNAUTH_MAX_BULK = 16384
+
+# hiredis builds a list of the declared size as soon as it reads an aggregate header and
+# frees it item by item: "*2147483647\r\n" costs seconds of loop time. Headers with six or
+# more digits never start a command that fits one receive buffer, so hiredis stops short
+# of the first one and PyParser reads from there (false hits in bulk data only cost speed).
+_HUGE_ANY = re.compile(rb"[*~>|][0-9]{6}").search  # ~5 ns/byte: for short buffers only
+_HUGE_STAR = re.compile(rb"\*[0-9]{6}").search  # literal prefix: a fast scan
+_HUGE_OTHER = tuple(
+    (ord(c), re.compile(re.escape(c.encode()) + rb"[0-9]{6}").search) for c in "~>|"
+)
+
+
+def _huge_aggregate_at(buf: bytearray, start: int, end: int) -> int:
+    """Offset of the first aggregate header with a 6+ digit count in buf[start:end], or -1."""
+    if end - start <= 96:
+        found = _HUGE_ANY(buf, start, end)
+        return found.start() if found is not None else -1
+    found = _HUGE_STAR(buf, start, end)
+    first = found.start() if found is not None else end
+    for char, search in _HUGE_OTHER:
+        if buf.find(char, start, first) >= 0:
+            found = search(buf, start, first)
+            if found is not None:
+                first = found.start()
+    return first if first < end else -1
+
+
+try:
+    _resize = ctypes.pythonapi.PyByteArray_Resize
+    _resize.argtypes = [ctypes.py_object, ctypes.c_ssize_t]
+    _resize.restype = ctypes.c_int
+except (AttributeError, OSError):  # pragma: no cover - not CPython
+    _resize = None  # type: ignore[assignment]
+
+
+def _bulk_buffer(size: int) -> bytearray:
+    """A bytearray of `size` bytes that is not zero-filled first.
+
+    bytearray(n) writes every byte: for a declared 512 MB bulk that stalls the loop about a
+    second and commits the memory before any of it arrives (Redis only reserves it). The
+    kernel writes every byte of this buffer before anyone reads it.
+    """
+    buf = bytearray()
+    if _resize is not None and _resize(buf, size) == 0:
+        return buf
+    return bytearray(size)  # pragma: no cover
 
 
 @dataclass
@@ -70,6 +128,13 @@ def _strict_int(data: bytes | bytearray) -> int | None:
     return value
 
 
+def _error_char(byte: int) -> str:
+    """A request byte as Redis's "%c" puts it in an error: CR/LF become spaces, others raw."""
+    if byte in (10, 13):
+        return " "
+    return bytes((byte,)).decode("utf-8", "surrogateescape")
+
+
 _ESCAPES = {
     ord("n"): 10,
     ord("r"): 13,
@@ -78,6 +143,7 @@ _ESCAPES = {
     ord("a"): 7,
 }
 _HEX = b"0123456789abcdefABCDEF"
+_SPACE = b" \n\r\t\x0b\x0c\x00"  # isspace(), plus the C string's terminator
 
 
 def split_inline(line: bytes | bytearray) -> Argv | None:
@@ -85,7 +151,7 @@ def split_inline(line: bytes | bytearray) -> Argv | None:
     args: Argv = []
     i, n = 0, len(line)
     while True:
-        while i < n and line[i] in b" \n\r\t\x0b\x0c\x00":
+        while i < n and line[i] in _SPACE:
             i += 1
         if i >= n:
             return args
@@ -99,7 +165,7 @@ def split_inline(line: bytes | bytearray) -> Argv | None:
                 if (
                     c == 0x5C
                     and i + 3 < n
-                    and line[i + 1] == ord("x")
+                    and line[i + 1] == 0x78  # 'x'
                     and line[i + 2] in _HEX
                     and line[i + 3] in _HEX
                 ):
@@ -109,7 +175,7 @@ def split_inline(line: bytes | bytearray) -> Argv | None:
                     i += 1
                     current.append(_ESCAPES.get(line[i], line[i]))
                 elif c == 0x22:
-                    if i + 1 < n and line[i + 1] not in b" \n\r\t\x0b\x0c\x00":
+                    if i + 1 < n and line[i + 1] not in _SPACE:
                         return None
                     in_dq = False
                     i += 1
@@ -124,7 +190,7 @@ def split_inline(line: bytes | bytearray) -> Argv | None:
                     i += 1
                     current.append(0x27)
                 elif c == 0x27:
-                    if i + 1 < n and line[i + 1] not in b" \n\r\t\x0b\x0c\x00":
+                    if i + 1 < n and line[i + 1] not in _SPACE:
                         return None
                     in_sq = False
                     i += 1
@@ -147,8 +213,21 @@ def split_inline(line: bytes | bytearray) -> Argv | None:
         args.append(bytes(current))
 
 
+def _line_end(buf: bytearray, pos: int, char: bytes) -> int:
+    """strchr(buf + pos, char): a NUL before `char` hides it, as in Redis's C string search."""
+    end = buf.find(char, pos)
+    if end > pos and buf.find(0, pos, end) >= 0:
+        return -1
+    return end
+
+
 class PyParser:
-    """Incremental pure-Python request parser (Redis processInputBuffer semantics)."""
+    """Incremental pure-Python request parser (Redis processInputBuffer semantics).
+
+    Call order: `feed(data)` (or `big_received(n)` after the kernel wrote into
+    `big_view()`), then `parse(out, handback)`; `buffered()` is what Redis's query-buffer
+    limit counts: unparsed bytes plus the big bulk received so far.
+    """
 
     __slots__ = (
         "buf",
@@ -189,9 +268,11 @@ class PyParser:
         return len(self.buf) - self.pos + self.big_filled
 
     def big_view(self) -> memoryview | None:
-        if self.big is None:
+        """Where the kernel should write next: the big bulk's missing part, if any."""
+        big = self.big
+        if big is None or self.big_filled == len(big):
             return None
-        return memoryview(self.big)[self.big_filled :]
+        return memoryview(big)[self.big_filled :]
 
     def big_received(self, n: int) -> None:
         assert self.big is not None
@@ -203,34 +284,46 @@ class PyParser:
             self.pos = 0
         self.buf += data
 
+    def clear(self) -> None:
+        """Drop buffered bytes (the fast path took them); only valid at a boundary."""
+        self.buf.clear()
+        self.pos = 0
+
     # -- parsing -----------------------------------------------------------------------
-    def parse(self, out: list[Argv]) -> None:
-        """Append every complete command to `out`; raise ProtocolError on bad input."""
+    def parse(self, out: list[Argv], handback: bool = False) -> bool:
+        """Append every complete command to `out`; raise ProtocolError on bad input.
+
+        With `handback`, stop at the first command boundary after some progress where a
+        multibulk (or nothing) follows, and return True: the fast path may take over at
+        `self.pos`. Otherwise return False: waiting for more bytes.
+        """
         try:
-            self._parse(out)
+            return self._parse(out, handback)
         finally:
             if self.pos > 65536 or (self.pos and self.pos == len(self.buf)):
                 del self.buf[: self.pos]
                 self.pos = 0
 
-    def _parse(self, out: list[Argv]) -> None:
+    def _parse(self, out: list[Argv], handback: bool) -> bool:
         buf = self.buf
+        progressed = False
         while True:
             if self.big is not None:
-                if self.big_filled < len(self.big):
+                big = self.big
+                if self.big_filled < len(big):
                     # Bytes that arrived through the small buffer while a big bulk was in
                     # progress (only before get_buffer switched) go into place.
-                    take = min(len(buf) - self.pos, len(self.big) - self.big_filled)
+                    take = min(len(buf) - self.pos, len(big) - self.big_filled)
                     if take <= 0:
-                        return
-                    self.big[self.big_filled : self.big_filled + take] = buf[
+                        return False
+                    big[self.big_filled : self.big_filled + take] = memoryview(buf)[
                         self.pos : self.pos + take
                     ]
                     self.big_filled += take
                     self.pos += take
-                    if self.big_filled < len(self.big):
-                        return
-                self.argv.append(self.big)  # type: ignore[arg-type]
+                    if self.big_filled < len(big):
+                        return False
+                self.argv.append(big if len(big) >= KEEP_BYTEARRAY else bytes(big))  # type: ignore[arg-type]
                 self.big = None
                 self.big_filled = 0
                 self.bulk_len = -1
@@ -239,67 +332,79 @@ class PyParser:
                 if self.argc_left == 0:
                     out.append(self.argv)
                     self.argv = []
+                    progressed = True
             if self.skip:
                 take = min(self.skip, len(buf) - self.pos)
                 self.pos += take
                 self.skip -= take
                 if self.skip:
-                    return
-            if self.pos >= len(buf):
-                return
+                    return False
             if self.argc_left == 0:
+                if self.pos >= len(buf):
+                    return handback
                 if buf[self.pos] == 0x2A:  # '*'
+                    if handback and progressed:
+                        return True
                     if not self._multibulk_header():
-                        return
+                        return False
                     if self.argc_left == 0:
+                        progressed = True
                         continue  # *0 or negative: ignored, like Redis
                 else:
                     argv = self._inline()
                     if argv is None:
-                        return
+                        return False
                     if argv:
                         out.append(argv)
+                    progressed = True
                     continue
             # bulk arguments of the multibulk in progress
             while self.argc_left:
                 if self.bulk_len < 0:
-                    nl = buf.find(b"\r", self.pos)
+                    pos = self.pos
+                    nl = _line_end(buf, pos, b"\r")
                     if nl < 0:
-                        if len(buf) - self.pos > INLINE_MAX:
+                        if len(buf) - pos > INLINE_MAX:
                             raise ProtocolError(errors.PROTO_BIG_BULK)
-                        return
+                        return False
                     if len(buf) < nl + 2:
-                        return
-                    if buf[self.pos] != 0x24:  # '$'
+                        return False
+                    if buf[pos] != 0x24:  # '$'
                         raise ProtocolError(
-                            errors.PROTO_EXPECTED_DOLLAR.format(chr(buf[self.pos]))
+                            errors.PROTO_EXPECTED_DOLLAR.format(_error_char(buf[pos]))
                         )
-                    value = _strict_int(buf[self.pos + 1 : nl])
+                    value = _strict_int(buf[pos + 1 : nl])
                     if value is None or value < 0 or value > self.limits.proto_max_bulk_len:
                         raise ProtocolError(errors.PROTO_INVALID_BULK)
-                    if not self.authenticated and value > 16384:
+                    if not self.authenticated and value > UNAUTH_MAX_BULK:
                         raise ProtocolError(errors.PROTO_UNAUTH_BULK)
                     self.pos = nl + 2
                     self.bulk_len = value
                     if value >= BIG_ARG and len(buf) - self.pos < value + 2:
                         # Receive the rest in place: one copy from the kernel.
-                        self.big = bytearray(value)
+                        self.big = _bulk_buffer(value)
                         self.big_filled = 0
                         break
                 need = self.bulk_len + 2
-                if len(buf) - self.pos < need:
-                    return
-                self.argv.append(bytes(buf[self.pos : self.pos + self.bulk_len]))
-                self.pos += need  # Redis skips the CRLF without checking it
+                pos = self.pos
+                if len(buf) - pos < need:
+                    return False
+                size = self.bulk_len
+                if size < 8192:
+                    self.argv.append(bytes(buf[pos : pos + size]))
+                else:
+                    self.argv.append(bytes(memoryview(buf)[pos : pos + size]))
+                self.pos = pos + need  # Redis skips the CRLF without checking it
                 self.bulk_len = -1
                 self.argc_left -= 1
             else:
                 out.append(self.argv)
                 self.argv = []
+                progressed = True
 
     def _multibulk_header(self) -> bool:
         buf = self.buf
-        nl = buf.find(b"\r", self.pos)
+        nl = _line_end(buf, self.pos, b"\r")
         if nl < 0:
             if len(buf) - self.pos > INLINE_MAX:
                 raise ProtocolError(errors.PROTO_BIG_MBULK)
@@ -309,7 +414,7 @@ class PyParser:
         value = _strict_int(buf[self.pos + 1 : nl])
         if value is None or value > INT_MAX:
             raise ProtocolError(errors.PROTO_INVALID_MULTIBULK)
-        if not self.authenticated and value > 10:
+        if not self.authenticated and value > UNAUTH_MAX_MULTIBULK:
             raise ProtocolError(errors.PROTO_UNAUTH_MULTIBULK)
         self.pos = nl + 2
         self.argc_left = max(value, 0)
@@ -319,7 +424,7 @@ class PyParser:
 
     def _inline(self) -> Argv | None:
         buf = self.buf
-        nl = buf.find(b"\n", self.pos)
+        nl = _line_end(buf, self.pos, b"\n")
         if nl < 0:
             if len(buf) - self.pos > INLINE_MAX:
                 raise ProtocolError(errors.PROTO_BIG_INLINE)
@@ -333,14 +438,28 @@ class PyParser:
         return argv
 
 
+class _Irregular(Exception):
+    """A command hiredis accepted but Redis would read differently: PyParser decides."""
+
+
 class RequestReader:
     """Per-connection reader; see the module docstring for the call order."""
 
-    __slots__ = ("_hiredis", "_into_big", "_py", "_small", "_small_view", "_slow", "use_hiredis")
+    __slots__ = (
+        "_hiredis",
+        "_into_big",
+        "_limits",
+        "_py",
+        "_small",
+        "_small_view",
+        "_slow",
+        "use_hiredis",
+    )
 
     def __init__(self, limits: ReaderLimits = DEFAULT_LIMITS, use_hiredis: bool = True) -> None:
         self.use_hiredis = use_hiredis and HAVE_HIREDIS
         self._hiredis = hiredis.Reader() if self.use_hiredis else None
+        self._limits = limits
         self._py = PyParser(limits)
         self._slow = not self.use_hiredis  # True while PyParser owns the stream
         self._small = bytearray(RECV_SIZE)
@@ -371,27 +490,53 @@ class RequestReader:
                     py.big_received(nbytes)
                 else:
                     py.feed(self._small_view[:nbytes])
-                py.parse(out)
-                if py.idle() and self.use_hiredis and py.authenticated:
-                    self._slow = False
-                return out, None
-            return self._fast(nbytes, out)
+                if py.buffered() > self._limits.client_query_buffer_limit:
+                    return out, None  # the caller closes on buffered(), before any parsing
+                self._drain_slow(out)
+            else:
+                consumed = self._fast(self._small, 0, nbytes, out)
+                if consumed != nbytes:
+                    self._slow = True
+                    py.feed(self._small_view[consumed:nbytes])
+                    self._drain_slow(out)
         except ProtocolError as exc:
             return out, exc
+        return out, None
 
-    def _fast(self, nbytes: int, out: list[Argv]) -> tuple[list[Argv], ProtocolError | None]:
-        small = self._small
-        if small[0] != 0x2A:  # not '*': inline command, PyParser's job
-            return self._hand_over(0, nbytes, out)
+    def _drain_slow(self, out: list[Argv]) -> None:
+        """PyParser finishes what hiredis could not; at a boundary hiredis takes over again."""
+        py = self._py
+        handback = self.use_hiredis and py.authenticated
+        while py.parse(out, handback):
+            buf, start, end = py.buf, py.pos, len(py.buf)
+            consumed = self._fast(buf, start, end, out) if start < end else end
+            if consumed == end:
+                py.clear()
+                self._slow = False
+                return
+            py.pos = consumed
+
+    def _fast(self, buf: bytearray, start: int, end: int, out: list[Argv]) -> int:
+        """Drain complete multibulk commands of buf[start:end] through hiredis.
+
+        Returns the offset of the first byte hiredis did not turn into a command (end when
+        it took everything). `consumed` follows hiredis's position by adding up each
+        command's wire length, which is exact because every element is checked to be a
+        '$' bulk (hiredis only accepts canonical lengths); anything else stops the drain.
+        """
+        if buf[start] != 0x2A:  # not '*': an inline command, PyParser's job
+            return start
+        stop = _huge_aggregate_at(buf, start, end)
+        if stop < 0:
+            stop = end
         reader = self._hiredis
         assert reader is not None
-        reader.feed(small, 0, nbytes)
-        # `consumed` follows hiredis's position (it exposes none) by adding up each
-        # command's canonical wire length; a shortfall means a command straddles the
-        # buffer, and PyParser takes it over from exactly there.
-        consumed = 0
+        reader.feed(buf, start, stop - start)  # type: ignore[arg-type]  # any buffer works
+        consumed = start
         try:
-            while True:
+            # A top-level item that is not a multibulk ("$-1", "_", "~1"...) is an inline
+            # command for Redis: hiredis must not even parse it.
+            while consumed < stop and buf[consumed] == 0x2A:
                 argv = reader.gets()
                 if argv is False:
                     break
@@ -399,39 +544,21 @@ class RequestReader:
                     if argv is None:  # *-1: ignored
                         consumed += 5
                         continue
-                    raise hiredis.ProtocolError("bad request")
+                    break
                 argc = len(argv)
                 if argc == 0:
                     consumed += 4
                     continue
-                length = 3 + (1 if argc < 10 else len(str(argc)))
+                pos = consumed + (4 if argc < 10 else 3 + len(str(argc)))
                 for arg in argv:
-                    if type(arg) is not bytes:
-                        raise hiredis.ProtocolError("bad argument")
+                    if type(arg) is not bytes or buf[pos] != 0x24:  # '$'
+                        raise _Irregular
                     size = len(arg)
-                    length += size + (6 if size < 10 else 7 if size < 100 else 5 + len(str(size)))
-                consumed += length
+                    pos += size + (6 if size < 10 else 7 if size < 100 else 5 + len(str(size)))
+                consumed = pos
                 out.append(argv)
-        except hiredis.ProtocolError:
-            return self._hand_over(consumed, nbytes, out)
-        if consumed != nbytes:
-            return self._hand_over(consumed, nbytes, out)
-        return out, None
-
-    def _hand_over(
-        self, consumed: int, nbytes: int, out: list[Argv]
-    ) -> tuple[list[Argv], ProtocolError | None]:
-        if consumed > nbytes:  # a non-canonical encoding fooled the count
-            raise_at = ProtocolError(errors.PROTO_INVALID_BULK)
-            return out, raise_at
-        self._hiredis = hiredis.Reader() if self.use_hiredis else None
-        self._slow = True
-        py = self._py
-        py.feed(self._small_view[consumed:nbytes])
-        try:
-            py.parse(out)
-        except ProtocolError as exc:
-            return out, exc
-        if py.idle():
-            self._slow = False
-        return out, None
+        except Exception:  # hiredis.ProtocolError, _Irregular, or hiredis running out of memory
+            pass
+        if consumed != end:
+            self._hiredis = hiredis.Reader()  # the old one holds a partial command
+        return consumed

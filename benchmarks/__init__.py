@@ -1,0 +1,1 @@
+"""Reproducible benchmarks against real redis-server (run as `python -m benchmarks.<name>`)."""
