@@ -132,10 +132,13 @@ class Setting:
         elif self.kind == "list":
             value = text.split()
         elif self.kind == "notify":
-            from .keyspace.notify import classes_to_string, parse_classes
+            from .keyspace.notify import parse_classes
 
+            # Kept as given: Redis stores the flag bits, and its canonical spelling
+            # (CONFIG GET, see format) drops 'n' next to 'A' although the bit stays.
+            value = text
             try:
-                value = classes_to_string(parse_classes(text))
+                parse_classes(text)
             except ValueError:
                 raise ConfigError(
                     "Invalid event class character. Use 'Ag$lshzxeKEtmdn'."
@@ -156,6 +159,10 @@ class Setting:
         return value
 
     def format(self, value: Any) -> str:
+        if self.kind == "notify":
+            from .keyspace.notify import classes_to_string, parse_classes
+
+            return classes_to_string(parse_classes(value))
         if self.kind == "bool":
             return "yes" if value else "no"
         if self.kind == "save":

@@ -38,10 +38,37 @@ def test_snapshot_keeps_models(workdir: str) -> None:
     first = _restart([], workdir)
     try:
         c = first.client(protocol=2)
-        c.execute_command("AI.MODELSTORE", "m", "ONNX", "cpu", "TAG", "v1", "BATCHSIZE", 4,
-                          "MINBATCHSIZE", 2, "MINBATCHTIMEOUT", 10, "BLOB", ADD)
-        c.execute_command("AI.MODELSTORE", "g", "TF", "CPU", "INPUTS", 2, "a", "b", "OUTPUTS", 1,
-                          "mul", "BLOB", model_bytes("graph.pb"))
+        c.execute_command(
+            "AI.MODELSTORE",
+            "m",
+            "ONNX",
+            "cpu",
+            "TAG",
+            "v1",
+            "BATCHSIZE",
+            4,
+            "MINBATCHSIZE",
+            2,
+            "MINBATCHTIMEOUT",
+            10,
+            "BLOB",
+            ADD,
+        )
+        c.execute_command(
+            "AI.MODELSTORE",
+            "g",
+            "TF",
+            "CPU",
+            "INPUTS",
+            2,
+            "a",
+            "b",
+            "OUTPUTS",
+            1,
+            "mul",
+            "BLOB",
+            model_bytes("graph.pb"),
+        )
         c.expire("m", 1000)
         before = {key: _meta(c, key) for key in ("m", "g")}
         assert c.save() is True
@@ -72,8 +99,10 @@ def test_aof_has_stores_and_outputs_not_runs(workdir: str) -> None:
         c = first.client(protocol=2)
         c.execute_command("AI.MODELSTORE", "m", "ONNX", "CPU", "BLOB", ADD[:40], ADD[40:])
         tensorset(c, "a", np.array([[1, 2]], np.float32))
-        assert c.execute_command("AI.MODELEXECUTE", "m", "INPUTS", 2, "a", "a", "OUTPUTS", 1,
-                                 "o") == b"OK"
+        assert (
+            c.execute_command("AI.MODELEXECUTE", "m", "INPUTS", 2, "a", "a", "OUTPUTS", 1, "o")
+            == b"OK"
+        )
         c.execute_command("AI.MODELRUN", "m", "INPUTS", "a", "o", "OUTPUTS", "p")
         c.close()
     finally:
