@@ -8,8 +8,7 @@
 #
 # Build args PIP_CERT, PIP_INDEX_URL, PIP_EXTRA_INDEX_URL and PIP_FIND_LINKS reach pip (as
 # its PIP_* environment) only when set; torch must resolve to the 2.13.0 CPU wheel, e.g.
-# from a find-links folder holding torch-2.13.0+cpu or --build-arg
-# PIP_EXTRA_INDEX_URL=https://download.pytorch.org/whl/cpu.
+# from a find-links folder holding torch-2.13.0+cpu, or an extra index serving CPU wheels.
 
 FROM debian:bookworm-slim AS runtime-base
 RUN apt-get update \
