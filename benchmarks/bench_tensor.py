@@ -189,7 +189,8 @@ def main() -> None:
                         print(
                             f"{size:>5} {case.server:>9} {case.op:<13} {result['rps']:>10.1f} req/s"
                             f"  p50 {result['p50_ms']:.3f} ms  cpu/req {result['server_cpu_us_per_req']:.1f} us"
-                            f"  other load {result['other_load_cores']:.2f}",
+                            f"  other load {result['other_load_cores']:.2f}"
+                            f"  longest gap {result['max_gap_ms']:.0f} ms",
                             flush=True,
                         )
                     del case

@@ -89,12 +89,17 @@ class _Gen:
         self.total = 0
         self.in_window = 0
         self.latencies: list[float] = []
+        self.last_done = 0.0
+        self.max_gap = 0.0  # longest time without any reply: shows server or client stalls
 
     def done(self, now: float, latency: float) -> None:
         self.total += 1
         if self.window_start <= now <= self.window_end:
             self.in_window += 1
             self.latencies.append(latency)
+            if self.last_done:
+                self.max_gap = max(self.max_gap, now - self.last_done)
+        self.last_done = now
 
 
 async def run(
@@ -128,6 +133,7 @@ async def run(
         "rps": gen.in_window / duration,
         "p50_ms": pct(0.50),
         "p99_ms": pct(0.99),
+        "max_gap_ms": gen.max_gap * 1000,
         "connections": connections,
         "pipeline": pipeline,
         "duration_s": duration,
