@@ -18,11 +18,11 @@ from typing import TYPE_CHECKING, Any
 from .. import errors
 from ..errors import CommandError, SyntaxErr, WrongTypeError
 from ..keyspace import longdouble
-from . import blocking
-from .blocking import NOT_SERVED, Waiter
 from ..keyspace.database import TYPE_NAMES, as_key, now_ms
 from ..protocol.encoder import NULL_ARRAY, OK
+from . import blocking
 from .args import LLONG_MAX, LLONG_MIN, parse_int
+from .blocking import NOT_SERVED, Waiter
 from .registry import Deferred, command
 
 if TYPE_CHECKING:

@@ -18,13 +18,13 @@ from typing import TYPE_CHECKING, Any
 
 from .. import errors
 from ..errors import CommandError, NotFloatError, SyntaxErr, WrongTypeError
-from . import blocking
-from .blocking import NOT_SERVED, Waiter
 from ..keyspace.database import Database, as_key
 from ..keyspace.scan import scan_page
 from ..keyspace.zset import LEX_MAX, LEX_MIN, LexBound, ZSet
 from ..protocol.encoder import NULL_ARRAY
+from . import blocking
 from .args import LLONG_MAX, parse_int
+from .blocking import NOT_SERVED, Waiter
 from .lists import parse_timeout_ms
 from .registry import Deferred, command
 from .scan_args import parse_cursor, parse_scan_options
