@@ -264,13 +264,15 @@ class Client(asyncio.BufferedProtocol):
             self.write_out(out)
             out.clear()
         self.waiting = deferred
-        deferred.future.add_done_callback(self._deferred_done)
+        if deferred.direct:  # its producer calls resolve(): no future, no loop hop
+            deferred.waiter = self._deferred_reply
+        else:
+            deferred.future.add_done_callback(self._deferred_done)
 
     def _deferred_done(self, future: asyncio.Future[Any]) -> None:
-        self.waiting = None
         if self.closing:
+            self.waiting = None
             return
-        out: list[Any] = []
         if future.cancelled():
             reply: Any = CommandError("ERR command cancelled")
         else:
@@ -282,6 +284,14 @@ class Client(asyncio.BufferedProtocol):
             else:
                 self.server.log.warning(f"deferred command failed: {exc!r}")
                 reply = CommandError(f"ERR {exc}")
+        self._deferred_reply(reply)
+
+    def _deferred_reply(self, reply: Any) -> None:
+        """The waited-for reply: send it, then run the commands queued meanwhile."""
+        self.waiting = None
+        if self.closing:
+            return
+        out: list[Any] = []
         if type(reply) is Deferred:  # chained deferral
             self.wait_for(reply, out)
             return

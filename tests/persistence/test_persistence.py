@@ -94,9 +94,11 @@ def test_corrupt_snapshot_is_refused(make_server: Callable[..., ServerProcess]) 
     r.save()
     proc.stop()
     path = os.path.join(proc.dir, "dump.rdb")
-    data = bytearray(open(path, "rb").read())
+    with open(path, "rb") as fh:
+        data = bytearray(fh.read())
     data[len(data) // 2] ^= 0xFF
-    open(path, "wb").write(bytes(data))
+    with open(path, "wb") as fh:
+        fh.write(bytes(data))
     with pytest.raises(RuntimeError) as info:
         _restart(proc)
     assert "checksum" in str(info.value).lower()
@@ -109,8 +111,10 @@ def test_truncated_snapshot_is_refused(make_server: Callable[..., ServerProcess]
     r.save()
     proc.stop()
     path = os.path.join(proc.dir, "dump.rdb")
-    data = open(path, "rb").read()
-    open(path, "wb").write(data[: len(data) - 100])
+    with open(path, "rb") as fh:
+        data = fh.read()
+    with open(path, "wb") as fh:
+        fh.write(data[: len(data) - 100])
     with pytest.raises(RuntimeError) as info:
         _restart(proc)
     assert "truncated" in str(info.value).lower()
@@ -195,7 +199,7 @@ def test_aof_torn_tail_refused_without_aof_load_truncated(
 def test_bgrewriteaof_compacts_and_keeps_data(make_server: Callable[..., ServerProcess]) -> None:
     proc = make_server("--appendonly", "yes")
     r = proc.client(protocol=2)
-    for i in range(300):
+    for _ in range(300):
         r.incr("counter")
     r.execute_command("AI.TENSORSET", "t", "INT32", 3, "VALUES", 7, 8, 9)
     path = os.path.join(proc.dir, "appendonly.aof")

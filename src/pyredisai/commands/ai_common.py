@@ -216,6 +216,9 @@ def parse_count(arg: bytes | bytearray) -> int | None:
 
 def parse_strict(arg: bytes | bytearray) -> int | None:
     """Redis string2ll (strict decimal 64-bit integer), or None."""
+    if len(arg) == 1:  # the usual input/output count: no exception machinery
+        c = arg[0]
+        return c - 48 if 48 <= c <= 57 else None
     try:
         return parse_int(arg if type(arg) is bytes else bytes(arg))
     except CommandError:

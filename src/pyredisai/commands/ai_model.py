@@ -13,9 +13,11 @@ and the new value is swapped in on the loop when it is ready, after the WRONGTYP
 and loaded model they captured, so an overwrite never fails them nor mixes versions.
 
 Executing: parse, look the model and the input tensors up, check the output keys, then
-`Engine.submit`. A run the engine finished inline answers at once; otherwise the client
-waits (`Deferred`) and the outputs are written when the run ends, unless the client has
-gone meanwhile (RedisAI skips the reply step for a vanished client).
+`Engine.start` with a `ModelCall` (a RunRequest whose `finish` writes the outputs and
+builds the reply). A run the engine finished inline answers at once; otherwise the
+client waits on a direct `Deferred` that `finish` resolves: no future and no extra loop
+hop between the run's end and the reply. The outputs are written when the run ends,
+unless the client has gone meanwhile (RedisAI skips the reply step for a vanished client).
 
 Statistics: storing creates a fresh AI.INFO entry (the old value's entry is released
 first, as RedisAI frees the old value first); freeing the value (MODELDEL, DEL, UNLINK,
@@ -437,57 +439,66 @@ def run_model(
     out_keys: list[bytes],
     timeout_ms: int,
 ) -> Any:
-    """Submit one run and answer now if the engine already finished it (an inline run),
+    """Start one run and answer now if the engine already finished it (an inline run),
     else when it does. Outputs are written by the reply step."""
-    server = client.server
-    db, db_index = client.db, client.db_index
-    fut = get_engine(server).submit(RunRequest(model.target, inputs, timeout_ms))
-    if fut.done():  # ran inline: the output keys were checked a moment ago
-        return _run_reply(client, db, db_index, out_keys, fut, False)
-    assert server.loop is not None
-    reply: asyncio.Future[Any] = server.loop.create_future()
-    fut.add_done_callback(partial(_run_done, client, db, db_index, out_keys, reply))
-    return Deferred(reply)
+    call = ModelCall(client, model, inputs, out_keys, timeout_ms)
+    get_engine(client.server).start(call)
+    reply = call.reply
+    if reply is not None:
+        return reply
+    deferred = call.deferred = Deferred()
+    return deferred
 
 
-def _run_done(
-    client: Client,
-    db: Database,
-    db_index: int,
-    out_keys: list[bytes],
-    reply: asyncio.Future[Any],
-    fut: asyncio.Future[Any],
-) -> None:
-    if not reply.done():
-        reply.set_result(_run_reply(client, db, db_index, out_keys, fut))
+class ModelCall(RunRequest):
+    """One AI.MODELEXECUTE/MODELRUN run and its client: the engine's completion becomes
+    the reply directly (no future, no loop hop; the hot path of G8/G10).
 
+    Finished inside `Engine.start` (inline), it leaves `reply` for `run_model` to return,
+    with the output keys checked a moment ago; finished later, it resolves `deferred`."""
 
-def _run_reply(
-    client: Client,
-    db: Database,
-    db_index: int,
-    out_keys: list[bytes],
-    fut: asyncio.Future[Any],
-    check: bool = True,
-) -> Any:
-    """The reply of a finished run: +OK after writing the outputs, +TIMEDOUT, or the
-    backend's error. A vanished client gets no outputs written (RedisAI 4.5)."""
-    if fut.cancelled():
-        return CommandError(errors.ENGINE_SHUT_DOWN)
-    exc = fut.exception()
-    if exc is None:
-        if client.closing:
+    __slots__ = ("client", "db", "db_index", "out_keys", "reply", "deferred")
+
+    def __init__(
+        self,
+        client: Client,
+        model: Model,
+        inputs: list[np.ndarray[Any, Any]],
+        out_keys: list[bytes],
+        timeout_ms: int,
+    ) -> None:
+        super().__init__(model.target, inputs, timeout_ms)
+        self.client = client
+        self.db = client.db
+        self.db_index = client.db_index
+        self.out_keys = out_keys
+        self.reply: Any = None
+        self.deferred: Deferred | None = None
+
+    def finish(self, outputs: Any, error: BaseException | None) -> None:
+        deferred = self.deferred
+        if deferred is None:  # still inside Engine.start: the keys were just checked
+            self.reply = self._reply(outputs, error, False)
+            return
+        deferred.resolve(self._reply(outputs, error, True))
+
+    def _reply(self, outputs: Any, error: BaseException | None, check: bool) -> Any:
+        """+OK after writing the outputs, +TIMEDOUT, or the backend's error. A vanished
+        client gets no outputs written (RedisAI 4.5)."""
+        if error is None:
+            client = self.client
+            if client.closing:
+                return OK
+            try:
+                store_outputs(client.server, self.db, self.db_index, self.out_keys, outputs, check)
+            except CommandError as exc:
+                return exc
             return OK
-        try:
-            store_outputs(client.server, db, db_index, out_keys, fut.result(), check)
-        except CommandError as error:
+        if isinstance(error, TimedOut):
+            return TIMEDOUT
+        if isinstance(error, CommandError):
             return error
-        return OK
-    if isinstance(exc, TimedOut):
-        return TIMEDOUT
-    if isinstance(exc, CommandError):
-        return exc
-    return CommandError(f"ERR {exc}")
+        return CommandError(f"ERR {error}")
 
 
 def _positive_timeout(arg: bytes) -> int:

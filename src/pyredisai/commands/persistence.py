@@ -15,12 +15,14 @@ their pages stay shared. The parent's stall is the fork itself (page-table copy)
 from __future__ import annotations
 
 import asyncio
+import gc
 import mmap
 import os
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from .. import errors
+from .. import errors, info
 from ..errors import CommandError
 from ..persistence import codecs  # noqa: F401  (registers tensor/zset codecs)
 from ..persistence.aof import AppendOnlyFile, TruncatedAOF, read_aof
@@ -56,6 +58,8 @@ class Persistence:
         self.loading_time = 0.0
         self.loaded_keys = 0
         self.fork_usec = 0
+        self.total_forks = 0
+        self.rdb_saves = 0
         self.save_waiters: list[asyncio.Future[Any]] = []
         server.extensions["persistence"] = self
         server.extensions.setdefault("startup_hooks", []).append(self.on_start)
@@ -87,21 +91,12 @@ class Persistence:
         self.dirty_at_save = dirty
         self.lastsave = int(time.time())
         self.last_bgsave_ok = True
+        self.rdb_saves += 1
         self.server.log.notice("DB saved on disk")
 
     def bgsave(self) -> None:
-        started = time.perf_counter()
-        pid = os.fork()
-        if pid == 0:  # child: write and leave without running any parent cleanup
-            code = 1
-            try:
-                write_snapshot(self.snapshot_path, self._contents())
-                code = 0
-            except BaseException:
-                code = 1
-            finally:
-                os._exit(code)
-        self.fork_usec = int((time.perf_counter() - started) * 1e6)
+        path, contents = self.snapshot_path, self._contents()
+        pid = self._fork(lambda: write_snapshot(path, contents))
         self.bgsave_child = pid
         self.bgsave_started = time.time()
         self.bgsave_dirty = self.server.keyspace.dirty
@@ -116,25 +111,56 @@ class Persistence:
         tmp = os.path.join(directory, f"temp-rewriteaof-bg-{os.getpid()}.aof")
         self.aof.flush()
         self.aof.start_rewrite()
+        contents = self._contents()
+
+        def rewrite() -> None:
+            with open(tmp, "wb") as fh:
+                dump(fh, contents)
+                fh.flush()
+                os.fsync(fh.fileno())
+
+        pid = self._fork(rewrite)
+        self.rewrite_child = pid
+        self.rewrite_tmp = tmp
+        self.rewrite_started = time.time()
+        self.server.log.notice(f"Background append only file rewriting started by pid {pid}")
+
+    def _fork(self, work: Callable[[], object]) -> int:
+        """Run `work` in a forked child that exits with 0 on success; returns its pid.
+
+        Parent: the stall is fork() itself (page-table copy; INFO latest_fork_usec).
+        gc.freeze() first moves every tracked object out of the collector's reach
+        until the children are reaped (`_reap` unfreezes): a full collection in the
+        parent would otherwise write to every object's header and copy every page of
+        the image while the child holds it. Child: no collector (its walk would copy
+        pages too), only `work`, then os._exit without any parent cleanup; it touches
+        no lock a worker thread could hold (the snapshot writer only reads Python
+        objects and buffers and writes its own file)."""
+        gc.freeze()
         started = time.perf_counter()
-        pid = os.fork()
+        try:
+            pid = os.fork()
+        except OSError:
+            if not self.child_running():
+                gc.unfreeze()
+            raise
         if pid == 0:
             code = 1
             try:
-                with open(tmp, "wb") as fh:
-                    dump(fh, self._contents())
-                    fh.flush()
-                    os.fsync(fh.fileno())
+                gc.disable()
+                work()
                 code = 0
             except BaseException:
                 code = 1
             finally:
                 os._exit(code)
+        self._forked(started)
+        return pid
+
+    def _forked(self, started: float) -> None:
+        """Parent side of a fork: the stall it cost (INFO stats latest_fork_usec)."""
         self.fork_usec = int((time.perf_counter() - started) * 1e6)
-        self.rewrite_child = pid
-        self.rewrite_tmp = tmp
-        self.rewrite_started = time.time()
-        self.server.log.notice(f"Background append only file rewriting started by pid {pid}")
+        self.total_forks += 1
 
     def _reap(self) -> None:
         if self.bgsave_child > 0:
@@ -147,6 +173,7 @@ class Persistence:
                 if ok:
                     self.dirty_at_save = self.bgsave_dirty
                     self.lastsave = int(time.time())
+                    self.rdb_saves += 1
                     self.server.log.notice("Background saving terminated with success")
                 else:
                     self.server.log.warning("Background saving error")
@@ -177,6 +204,8 @@ class Persistence:
                     self.aof = None
                     self._aof_temporary = False
         if self.bgsave_child < 0 and self.rewrite_child < 0:
+            if gc.get_freeze_count():
+                gc.unfreeze()  # no child holds the image any more (see _fork)
             if self.rewrite_scheduled:
                 self.rewrite_scheduled = False
                 self.bgrewriteaof()
@@ -244,6 +273,20 @@ class Persistence:
                 self.open_aof()
 
     def load_snapshot(self) -> None:
+        # Loading builds millions of objects and frees none: collections would only
+        # rescan them (quadratic-ish for big hashes/sets), so the collector waits.
+        started = time.perf_counter()
+        enabled = gc.isenabled()
+        gc.disable()
+        try:
+            self._load_snapshot()
+        finally:
+            if enabled:
+                gc.enable()
+        elapsed = time.perf_counter() - started
+        self.server.log.notice(f"DB loaded from disk: {elapsed:.3f} seconds")  # Redis's line
+
+    def _load_snapshot(self) -> None:
         with open(self.snapshot_path, "rb") as fh:
             size = os.fstat(fh.fileno()).st_size
             if size == 0:
@@ -257,7 +300,6 @@ class Persistence:
                     raise SystemExit(self._fatal(str(exc))) from None
                 view.release()
         self._install(dbs)
-        self.server.log.notice(f"DB loaded from disk: {self.loaded_keys} keys")
 
     def _install(self, dbs: list[tuple[int, dict[bytes, Any], dict[bytes, int]]]) -> None:
         keyspace: Keyspace = self.server.keyspace
@@ -281,6 +323,7 @@ class Persistence:
             hook(self.server)
 
     async def load_aof(self) -> None:
+        started = time.perf_counter()
         server = self.server
         path = self.aof_path
         with open(path, "rb") as fh:
@@ -328,7 +371,8 @@ class Persistence:
                 self._fatal(f"Bad file format reading the append only file: {exc}")
             ) from None
         server.clients.pop(loader.id, None)
-        server.log.notice(f"DB loaded from append only file: {count} commands")
+        elapsed = time.perf_counter() - started
+        server.log.notice(f"DB loaded from append only file: {elapsed:.3f} seconds")
 
     def _fatal(self, reason: str) -> int:
         self.server.log.warning(f"Fatal error loading the DB: {reason}. Exiting.")
@@ -414,7 +458,7 @@ class Persistence:
                 "rdb_current_bgsave_time_sec",
                 int(now - self.bgsave_started) if self.bgsave_child > 0 else -1,
             ),
-            ("rdb_saves", 0),
+            ("rdb_saves", self.rdb_saves),
             ("rdb_last_cow_size", 0),
             ("rdb_last_load_keys_expired", 0),
             ("rdb_last_load_keys_loaded", self.loaded_keys),
@@ -454,10 +498,24 @@ class Persistence:
 
 
 def persistence_of(server: Server) -> Persistence:
-    return server.extensions["persistence"]  # type: ignore[no-any-return]
+    p: Persistence = server.extensions["persistence"]
+    return p
 
 
-SERVER_HOOKS.append(Persistence)
+def _stats_fields(server: Server) -> list[tuple[str, Any]]:
+    """INFO stats: what forking cost (Redis's latest_fork_usec, total_forks)."""
+    p = server.extensions.get("persistence")
+    if p is None:
+        return []
+    return [("latest_fork_usec", p.fork_usec), ("total_forks", p.total_forks)]
+
+
+def _attach(server: Server) -> None:
+    Persistence(server)  # registers itself in server.extensions
+
+
+SERVER_HOOKS.append(_attach)
+info.extend_section("stats", _stats_fields)
 
 
 # --- commands ----------------------------------------------------------------------------

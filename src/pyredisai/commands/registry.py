@@ -17,15 +17,42 @@ if TYPE_CHECKING:
     from ..server import Client
 
 class Deferred:
-    """A reply that arrives later: wraps a future resolved on the loop thread.
+    """A reply that arrives later, on the loop thread.
 
     A handler returns this when it cannot answer at once (a model run, a blocking pop);
-    the client stops running its later commands until the future resolves."""
+    the client stops running its later commands until the reply arrives. Either it wraps
+    a future, or (built without one) its producer calls `resolve(reply)`, which hands the
+    reply straight to the waiting client: no future, no extra loop hop (model runs). A
+    future is still made on demand for code that asks for one (EXEC cancelling it)."""
 
-    __slots__ = ("future",)
+    __slots__ = ("_future", "waiter")
 
-    def __init__(self, future: asyncio.Future[Any]) -> None:
-        self.future = future
+    def __init__(self, future: asyncio.Future[Any] | None = None) -> None:
+        self._future = future
+        self.waiter: Callable[[Any], None] | None = None  # set by the waiting client
+
+    @property
+    def direct(self) -> bool:
+        """Resolved by `resolve`, not through a future (the client sets `waiter`)."""
+        return self._future is None
+
+    @property
+    def future(self) -> asyncio.Future[Any]:
+        fut = self._future
+        if fut is None:
+            fut = self._future = asyncio.get_event_loop().create_future()
+        return fut
+
+    def resolve(self, reply: Any) -> None:
+        """Deliver `reply` (loop thread, once): to the waiting client, else the future."""
+        waiter = self.waiter
+        if waiter is not None:
+            self.waiter = None
+            waiter(reply)
+            return
+        fut = self.future
+        if not fut.done():
+            fut.set_result(reply)
 
 
 class CloseAfterReply(Exception):

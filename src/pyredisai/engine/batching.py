@@ -47,7 +47,7 @@ def batch_signature(inputs: list[np.ndarray]) -> tuple[Any, ...]:
     The input count and each input's rank are implied by the tuple. The dtype is part of
     it too (RedisAI does not compare types; concatenating mixed types would silently
     convert one caller's data, so such requests run alone instead)."""
-    return tuple((a.dtype, a.shape[1:]) for a in inputs)
+    return tuple([(a.dtype, a.shape[1:]) for a in inputs])  # a list builds faster
 
 
 def select_batch(

@@ -12,14 +12,24 @@ A thread handoff costs 18-90 us on small machines, more than a tiny model's whol
 - Inline work is capped per loop iteration (`loop_budget_us`); past the cap, and for
   targets that wait for MINBATCHSIZE, runs go to the workers. Every run, inline or not,
   updates the average, so a model that slows down moves back to the workers.
+- When the process may use only one CPU (`single_core`, from its affinity: a server
+  pinned to a core), a worker cannot run beside the loop: a handoff then only adds
+  thread switches on that core. So every model within the loop budget runs inline (not
+  only those within `inline_budget_us`; 0 still means never), and work past an
+  iteration's cap waits for the next iteration's drain, in arrival order, instead of
+  going to a worker. Other clients are still served between drains; models longer than
+  the loop budget still run on workers.
 
-Only the loop thread calls `submit`, reads or writes targets' measured fields, updates
-statistics, and resolves futures (workers use `loop.call_soon_threadsafe`, once per batch).
+Only the loop thread calls `start`/`submit`, reads or writes targets' measured fields,
+updates statistics and finishes requests (workers use `loop.call_soon_threadsafe`, once
+per batch). A request is finished by calling its `finish` directly: no future, and no
+loop hop, unless the caller asked for a future (`submit`).
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 from typing import Any
 
@@ -43,6 +53,7 @@ class Engine:
         loop_budget_us: float = 2000,
         warmup_runs: int = 3,
         ema_alpha: float = 0.25,
+        single_core: bool | None = None,
     ) -> None:
         self.loop = loop
         self.threads_per_queue = max(1, threads_per_queue)
@@ -50,6 +61,8 @@ class Engine:
         self.loop_budget_s = loop_budget_us / 1e6
         self.warmup_runs = max(1, warmup_runs)
         self.ema_alpha = ema_alpha
+        self.spike_factor = 4.0  # a sample counts at most this many times the average
+        self.single_core = _single_cpu() if single_core is None else single_core
         self.stats = StatsTable()
         self.queues: dict[str, DeviceQueue] = {}
         self.closed = False
@@ -104,28 +117,37 @@ class Engine:
         """
         fut = self.loop.create_future()
         req.future = fut
+        self.start(req)
+        return fut
+
+    def start(self, req: RunRequest) -> None:
+        """Queue a run that reports through `req.finish` (loop thread), no future.
+
+        `finish` may be called before this returns: a short model that does not batch
+        runs inline at once, and a closed engine fails the request at once."""
         if self.closed:
-            fut.set_exception(CommandError(ENGINE_SHUT_DOWN))
-            return fut
+            req.finish(None, CommandError(ENGINE_SHUT_DOWN))
+            return
         now = time.monotonic()
         req.enqueued = now
         if req.timeout_ms > 0:
             req.deadline = now + req.timeout_ms / 1000.0
         t = req.target
-        if t.inline and self._spent < self.loop_budget_s:
-            if t.batchsize <= 0:
+        if t.inline:
+            within = self._spent < self.loop_budget_s
+            if within and t.batchsize <= 0 and not t.pending:
                 self._run_inline([req])
-                return fut
-            t.pending.append(req)
-            if not t.scheduled:
-                t.scheduled = True
-                self._drain_targets.append(t)
-            if not self._drain_scheduled:
-                self._drain_scheduled = True
-                self.loop.call_soon(self._drain)
-            return fut
+                return
+            if within or self.single_core:
+                t.pending.append(req)  # this iteration's drain (or a later one)
+                if not t.scheduled:
+                    t.scheduled = True
+                    self._drain_targets.append(t)
+                if not self._drain_scheduled:
+                    self._drain_scheduled = True
+                    self.loop.call_soon(self._drain)
+                return
         t.queue.put(req)
-        return fut
 
     def run(
         self,
@@ -146,15 +168,34 @@ class Engine:
             t.scheduled = False
             pending = t.pending
             t.pending = []
+            ran = False
             while pending:
-                if not t.inline or self._spent + t.ema_us / 1e6 > self.loop_budget_s:
-                    t.queue.put_many(pending)  # over this iteration's budget: workers
+                if not t.inline:
+                    t.queue.put_many(pending)
                     break
+                if self._spent + t.ema_us / 1e6 > self.loop_budget_s:
+                    if not self.single_core:
+                        t.queue.put_many(pending)  # over this iteration's budget: workers
+                        break
+                    if ran:  # one core: the rest waits for the next iteration, in order
+                        self._defer(t, pending)
+                        break
                 batch, timed_out, _ = select_batch(pending, time.monotonic())
                 if timed_out:
-                    _fail_all(timed_out, None)
+                    self._fail(timed_out, None)
                 if batch is not None:
                     self._run_inline(batch)
+                    ran = True
+
+    def _defer(self, t: RunTarget, pending: list[RunRequest]) -> None:
+        """Put `pending` back in front of what arrived meanwhile, for the next drain."""
+        t.pending = pending + t.pending if t.pending else pending
+        if not t.scheduled:
+            t.scheduled = True
+            self._drain_targets.append(t)
+        if not self._drain_scheduled:
+            self._drain_scheduled = True
+            self.loop.call_soon(self._drain)
 
     def _run_inline(self, batch: list[RunRequest]) -> None:
         results, error, seconds = run_batch(batch)
@@ -186,7 +227,7 @@ class Engine:
     def _expire(self, reqs: list[RunRequest]) -> None:
         """TIMEOUT passed while queued (any thread): answer TIMEDOUT, count nothing."""
         try:
-            self.loop.call_soon_threadsafe(_fail_all, reqs, None)
+            self.loop.call_soon_threadsafe(self._fail, reqs, None)
         except RuntimeError:
             pass
 
@@ -197,7 +238,7 @@ class Engine:
         error: CommandError | None,
         seconds: float,
     ) -> None:
-        """Count the runs (AI.INFO rules, section 8), learn the cost, resolve futures."""
+        """Count the runs (AI.INFO rules, section 8), learn the cost, finish each caller."""
         t = batch[0].target
         stats = t.stats
         if error is None and results is not None:
@@ -210,32 +251,59 @@ class Engine:
                     stats.duration_us += micros
                     if samples:
                         stats.samples += output_rows(out)
-                fut = req.future
-                if fut is not None and not fut.done():
-                    fut.set_result(out)
+                try:
+                    req.finish(out, None)
+                except Exception as exc:  # one caller's failure must not lose the others
+                    self._report(exc)
         else:
+            failure = error or CommandError(ENGINE_SHUT_DOWN)
             for req in batch:
                 if stats is not None and req.count:
                     stats.calls += 1
                     stats.errors += 1
-                fut = req.future
-                if fut is not None and not fut.done():
-                    fut.set_exception(error or CommandError(ENGINE_SHUT_DOWN))
+                try:
+                    req.finish(None, failure)
+                except Exception as exc:
+                    self._report(exc)
+
+    def _fail(self, reqs: list[RunRequest], error: CommandError | None) -> None:
+        """Finish each request with `error`, or TimedOut when None (loop thread)."""
+        for req in reqs:
+            try:
+                req.finish(None, error if error is not None else TimedOut())
+            except Exception as exc:
+                self._report(exc)
+
+    def _report(self, exc: Exception) -> None:
+        self.loop.call_exception_handler({"message": "a run's completion raised", "exception": exc})
 
     def _observe(self, t: RunTarget, seconds: float) -> None:
         """Update the target's average run time and its inline decision.
 
         The first run is usually cold (allocations, caches), so the second measurement
-        replaces it; later ones blend in with weight `ema_alpha`."""
+        replaces it; later ones blend in with weight `ema_alpha`, each capped at
+        `spike_factor` times the average: on a busy machine a run preempted for a time
+        slice measures milliseconds, and one such sample must not move a tiny model off
+        the loop (on a one-core server its worker runs then measure the loop's work too,
+        and it would stay there). A model that really slows down still crosses the
+        budget within a few runs (the average can grow ~1.75x per run)."""
         t.measured += 1
         us = seconds * 1e6
         if t.measured <= 2:
             t.ema_us = us
         else:
-            t.ema_us += self.ema_alpha * (us - t.ema_us)
+            ema = t.ema_us
+            cap = self.spike_factor * ema + 20.0
+            t.ema_us = ema + self.ema_alpha * ((us if us < cap else cap) - ema)
+        budget = self.inline_budget_us
+        if self.single_core and budget > 0:
+            # Up to the loop budget, and twice that to leave: on one core an inline run
+            # and a worker run of the same model must not alternate (they would share
+            # the core, and a worker run measured while the loop works looks slower).
+            budget = max(budget, self.loop_budget_s * (2e6 if t.inline else 1e6))
         t.inline = (
             t.measured >= self.warmup_runs
-            and t.ema_us <= self.inline_budget_us
+            and t.ema_us <= budget
             and t.minbatchsize <= 0
             and not self.closed
         )
@@ -256,7 +324,7 @@ class Engine:
             t.pending = []
             t.scheduled = False
         self._drain_targets = []
-        _fail_all(pending, error)
+        self._fail(pending, error)
         if not wait:
             return True
         end = time.monotonic() + timeout
@@ -266,9 +334,9 @@ class Engine:
         return ok
 
 
-def _fail_all(reqs: list[RunRequest], error: CommandError | None) -> None:
-    """Resolve each still-pending future with `error`, or TimedOut when None."""
-    for req in reqs:
-        fut = req.future
-        if fut is not None and not fut.done():
-            fut.set_exception(error if error is not None else TimedOut())
+def _single_cpu() -> bool:
+    """Whether this process may run on one CPU only (e.g. pinned with taskset)."""
+    try:
+        return len(os.sched_getaffinity(0)) <= 1
+    except (AttributeError, OSError):  # no affinity API (macOS): count the machine's CPUs
+        return (os.cpu_count() or 1) <= 1

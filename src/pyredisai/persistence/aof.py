@@ -28,7 +28,7 @@ from typing import IO
 
 from ..errors import ProtocolError
 from ..protocol.reader import PyParser
-from .snapshot import MAGIC, SnapshotError, fsync_dir, read_snapshot
+from .snapshot import MAGIC, DbContents, SnapshotError, fsync_dir, read_snapshot
 
 
 def encode_command(argv: list[bytes]) -> bytes:
@@ -171,13 +171,15 @@ class TruncatedAOF(Exception):
         self.valid_length = valid_length
 
 
-def read_aof(data: memoryview) -> tuple[list | None, Iterator[list[bytes]], list[int]]:  # type: ignore[type-arg]
+def read_aof(
+    data: memoryview,
+) -> tuple[list[DbContents] | None, Iterator[list[bytes]], list[int]]:
     """Split an append-only file into its snapshot preamble (if any) and commands.
 
     Returns (preamble databases or None, iterator of argv, end_offset holder). The iterator
     raises TruncatedAOF when the last command is cut short and ProtocolError on garbage."""
     start = 0
-    preamble = None
+    preamble: list[DbContents] | None = None
     if len(data) >= len(MAGIC) and bytes(data[: len(MAGIC)]) == MAGIC:
         preamble, start = read_snapshot(data)
     end_holder = [start]

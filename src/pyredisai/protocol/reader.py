@@ -26,6 +26,7 @@ from __future__ import annotations
 import ctypes
 import re
 from dataclasses import dataclass
+from itertools import chain, islice
 
 from .. import errors
 from ..errors import ProtocolError
@@ -59,6 +60,7 @@ _HUGE_STAR = re.compile(rb"\*[0-9]{6}").search  # literal prefix: a fast scan
 _HUGE_OTHER = tuple(
     (ord(c), re.compile(re.escape(c.encode()) + rb"[0-9]{6}").search) for c in "~>|"
 )
+_HUGE_PUSH = re.compile(rb">[0-9]{6}").search
 
 
 def _huge_aggregate_at(buf: bytearray, start: int, end: int) -> int:
@@ -520,19 +522,61 @@ class RequestReader:
         """Drain complete multibulk commands of buf[start:end] through hiredis.
 
         Returns the offset of the first byte hiredis did not turn into a command (end when
-        it took everything). `consumed` follows hiredis's position by adding up each
-        command's wire length, which is exact because every element is checked to be a
-        '$' bulk (hiredis only accepts canonical lengths); anything else stops the drain.
+        it took everything). hiredis accepts more than Redis does (a "+foo" element, a
+        RESP3 set...) and reports no position, so what it returns must be proved to be
+        Redis's canonical layout ('*' header, then '$' bulks only). A short buffer with
+        none of the bytes that start such elements is proved as a whole (`_plain`: a few
+        C-level scans and no Python work per argument); otherwise `_checked` walks the
+        wire layout argument by argument and stops at the first command Redis would read
+        differently, and `_stepwise` reads on from there one command at a time.
         """
         if buf[start] != 0x2A:  # not '*': an inline command, PyParser's job
             return start
-        stop = _huge_aggregate_at(buf, start, end)
+        plain = end - start <= _PLAIN_MAX and _plain(buf, start, end)
+        stop = (_huge_star_or_push if plain else _huge_aggregate_at)(buf, start, end)
         if stop < 0:
             stop = end
         reader = self._hiredis
         assert reader is not None
         reader.feed(buf, start, stop - start)  # type: ignore[arg-type]  # any buffer works
-        consumed = start
+        first = len(out)
+        gets = reader.gets
+        try:
+            argv = gets()
+            # A top-level item that is not a non-empty list ("*0", "*-1", "$3 foo"...) ends
+            # the batch; `_stepwise` then reads it exactly as Redis would.
+            while type(argv) is list and argv:
+                out.append(argv)
+                argv = gets()
+        except Exception:  # hiredis.ProtocolError, or hiredis running out of memory
+            argv = None
+        probed = False
+        if argv is False and plain and stop == end and _all_bytes(out, first):
+            # hiredis took every byte, unless it holds a partial command: an empty
+            # multibulk comes back as [] only if it starts a new command.
+            probed = True
+            try:
+                reader.feed(_PROBE)
+                if reader.gets() == []:
+                    return end
+            except Exception:
+                pass
+        consumed, ok = _checked(buf, start, out, first)
+        del out[first + ok :]
+        if consumed != stop:
+            # Something hiredis stopped at (or should not have taken) starts at
+            # `consumed`: read on from there one command at a time.
+            self._hiredis = reader = hiredis.Reader()
+            reader.feed(buf, consumed, stop - consumed)  # type: ignore[arg-type]
+            consumed = self._stepwise(buf, consumed, stop, out)
+        if consumed != end or probed:
+            self._hiredis = hiredis.Reader()  # the old one holds a partial command
+        return consumed
+
+    def _stepwise(self, buf: bytearray, consumed: int, stop: int, out: list[Argv]) -> int:
+        """One command at a time, checking the top-level byte before hiredis parses it."""
+        reader = self._hiredis
+        assert reader is not None
         try:
             # A top-level item that is not a multibulk ("$-1", "_", "~1"...) is an inline
             # command for Redis: hiredis must not even parse it.
@@ -545,20 +589,82 @@ class RequestReader:
                         consumed += 5
                         continue
                     break
-                argc = len(argv)
-                if argc == 0:
+                if not argv:  # *0: ignored
                     consumed += 4
                     continue
-                pos = consumed + (4 if argc < 10 else 3 + len(str(argc)))
-                for arg in argv:
-                    if type(arg) is not bytes or buf[pos] != 0x24:  # '$'
-                        raise _Irregular
-                    size = len(arg)
-                    pos += size + (6 if size < 10 else 7 if size < 100 else 5 + len(str(size)))
-                consumed = pos
+                end, ok = _checked(buf, consumed, [argv], 0)
+                if not ok:
+                    break
+                consumed = end
                 out.append(argv)
-        except Exception:  # hiredis.ProtocolError, _Irregular, or hiredis running out of memory
+        except Exception:  # hiredis.ProtocolError, or hiredis running out of memory
             pass
-        if consumed != end:
-            self._hiredis = hiredis.Reader()  # the old one holds a partial command
         return consumed
+
+
+_PLAIN_MAX = 8192  # beyond this, scanning the buffer costs more than walking the layout
+_PROBE = b"*0\r\n"
+_JOIN = b"".join
+_chain = chain.from_iterable
+
+
+def _plain(buf: bytearray, start: int, end: int) -> bool:
+    """No byte in buf[start:end] can start an element hiredis would misread for Redis.
+
+    Inside a multibulk, hiredis returns "+s", "(n" and "=t" elements as bytes, as if they
+    were '$' bulks; at the top level it returns a RESP3 set ("~") or an attributed reply
+    ("|") as a list, as if it were a multibulk. Any other irregular element comes back as
+    something other than bytes (see `_all_bytes`)."""
+    find = buf.find
+    return (
+        find(b"+", start, end) < 0
+        and find(b"=", start, end) < 0
+        and find(b"(", start, end) < 0
+        and find(b"~", start, end) < 0
+        and find(b"|", start, end) < 0
+    )
+
+
+def _all_bytes(out: list[Argv], first: int) -> bool:
+    """Every argument of out[first:] is bytes: b"".join refuses numbers, nulls, errors and
+    nested aggregates, which hiredis returns for ':', ',', '#', '_', '$-1', '-', '*'..."""
+    try:
+        _JOIN(_chain(islice(out, first, None)))
+    except TypeError:
+        return False
+    return True
+
+
+def _huge_star_or_push(buf: bytearray, start: int, end: int) -> int:
+    """`_huge_aggregate_at` for a buffer known to hold no '~' or '|' byte."""
+    found = _HUGE_STAR(buf, start, end)
+    first = found.start() if found is not None else end
+    if buf.find(b">", start, first) >= 0:
+        found = _HUGE_PUSH(buf, start, first)
+        if found is not None:
+            first = found.start()
+    return first if first < end else -1
+
+
+def _checked(buf: bytearray, consumed: int, cmds: list[Argv], first: int) -> tuple[int, int]:
+    """Walk the wire layout of cmds[first:] from `consumed`: (end offset, commands proved).
+
+    Stops at the first command with an element that is not a '$' bulk (hiredis reads
+    "+x", ":1", "$-1"... inside a multibulk; Redis answers "expected '$'")."""
+    ok = 0
+    try:
+        for argv in islice(cmds, first, None):
+            if buf[consumed] != 0x2A:
+                break
+            argc = len(argv)
+            pos = consumed + (4 if argc < 10 else 3 + len(str(argc)))
+            for arg in argv:
+                if type(arg) is not bytes or buf[pos] != 0x24:  # '$'
+                    raise _Irregular
+                size = len(arg)
+                pos += size + (6 if size < 10 else 7 if size < 100 else 5 + len(str(size)))
+            consumed = pos
+            ok += 1
+    except (_Irregular, IndexError):
+        pass
+    return consumed, ok

@@ -1,0 +1,212 @@
+"""redis-benchmark workloads, pyredisai and redis-server side by side in one run.
+
+Both servers run on loopback, pinned to CPU 0; redis-benchmark runs pinned to CPU 1
+(50 clients). Scenarios (PERFORMANCE.md part B1):
+
+    P1     PING_INLINE PING_MBULK SET GET INCR LPUSH HSET MSET(10 keys), no pipelining
+    P16    the same with -P 16
+    1MB    SET and GET of 1 MiB values (-d 1048576), no pipelining
+
+Every test is its own redis-benchmark invocation, so the server CPU it used is known:
+`INFO cpu` (used_cpu_user + used_cpu_sys, getrusage precision) before and after, divided
+by the requests. Without pipelining redis-benchmark saturates its own core before either
+server does, so req/s there is client-bound and CPU per request is what separates the
+servers. Each measurement waits for a quiet machine and is repeated while foreign load
+exceeds 0.1 core (benchmarks/quiet.py). Servers alternate per test and the whole
+sequence repeats `--runs` times; medians are reported with the ratio pyredisai/redis and
+checked against the goals of issue #9 (see GOALS).
+
+    python -m benchmarks resp [--runs 3] [--quick]
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import subprocess
+import sys
+from typing import Any
+
+from . import report
+from .common import CLIENT_CPU, RespClient, ServerProc, host_info, info_cpu, median, pin_prefix
+from .quiet import measure
+
+TESTS = ["ping_inline", "ping_mbulk", "set", "get", "incr", "lpush", "hset", "mset"]
+NAMES = {  # redis-benchmark's CSV test names
+    "ping_inline": "PING_INLINE",
+    "ping_mbulk": "PING_MBULK",
+    "set": "SET",
+    "get": "GET",
+    "incr": "INCR",
+    "lpush": "LPUSH",
+    "hset": "HSET",
+    "mset": "MSET",
+}
+CLIENTS = 50
+BIG = 1024 * 1024
+
+# scenario -> (tests, pipeline, requests, quick requests, value size)
+SCENARIOS: dict[str, tuple[list[str], int, int, int, int]] = {
+    "P1": (TESTS, 1, 100_000, 30_000, 3),
+    "P16": (TESTS, 16, 1_000_000, 200_000, 3),
+    "1MB": (["set", "get"], 1, 1_500, 400, BIG),
+}
+
+# (scenario, tests, metric, comparison, target, label) -- ratios are pyredisai / redis
+GOALS: list[tuple[str, list[str], str, str, float, str]] = [
+    ("P1", ["PING_INLINE", "PING_MBULK", "SET", "GET", "INCR", "LPUSH", "HSET"], "rps", ">=",
+     0.9, "G1 req/s at -P 1"),
+    ("P1", ["PING_INLINE", "PING_MBULK", "SET", "GET", "INCR", "LPUSH", "HSET"], "cpu_us", "<=",
+     1.5, "G2 server CPU/request at -P 1"),
+    ("P16", ["SET", "INCR", "LPUSH", "HSET"], "rps", ">=", 0.55, "G3 req/s at -P 16"),
+    ("P16", ["GET"], "rps", ">=", 0.45, "G3b GET req/s at -P 16"),
+    ("P16", ["PING_INLINE", "PING_MBULK", "SET", "GET", "INCR", "LPUSH", "HSET"], "cpu_us", "<=",
+     2.5, "G4 server CPU/request at -P 16"),
+    ("1MB", ["SET", "GET"], "rps", ">=", 0.8, "G5 1 MB SET/GET req/s"),
+    ("P1", ["PING_INLINE", "PING_MBULK", "SET", "GET", "INCR", "LPUSH", "HSET"], "p50_ms", "<=",
+     1.2, "G6 p50 latency at -P 1"),
+]  # fmt: skip
+
+
+def run_benchmark(port: int, test: str, n: int, pipeline: int, size: int) -> dict[str, float]:
+    """One redis-benchmark invocation (pinned to the client CPU); its CSV row."""
+    argv = [
+        *pin_prefix(CLIENT_CPU), "redis-benchmark", "-h", "127.0.0.1", "-p", str(port),
+        "-c", str(CLIENTS), "-n", str(n), "-P", str(pipeline), "-d", str(size),
+        "-t", test, "--csv",
+    ]  # fmt: skip
+    out = subprocess.run(argv, capture_output=True, text=True, timeout=600)
+    rows = list(csv.DictReader(io.StringIO(out.stdout)))
+    if not rows:
+        raise RuntimeError(f"redis-benchmark {test} gave no result: {out.stderr.strip()[:300]}")
+    row = rows[0]
+    return {
+        "rps": float(row["rps"]),
+        "avg_ms": float(row["avg_latency_ms"]),
+        "p50_ms": float(row["p50_latency_ms"]),
+        "p99_ms": float(row["p99_latency_ms"]),
+    }
+
+
+def one(server: ServerProc, test: str, n: int, pipeline: int, size: int) -> dict[str, Any]:
+    """Flush, then measure one test with server CPU from INFO (falls back to /proc)."""
+    client = RespClient(server.port)
+    try:
+        client.call("FLUSHALL")
+        if test == "get":  # GET needs the key redis-benchmark reads
+            client.call("SET", "key:__rand_int__", b"x" * size)
+    finally:
+        client.close()
+
+    def own_cpu() -> float:
+        return server.cpu_seconds()
+
+    def go() -> dict[str, Any]:
+        cpu0 = info_cpu(server.port)
+        row = run_benchmark(server.port, test, n, pipeline, size)
+        cpu1 = info_cpu(server.port)
+        if cpu0 is None or cpu1 is None:
+            raise RuntimeError(f"{server.kind}: INFO cpu unanswered")
+        result: dict[str, Any] = dict(row)
+        result["server_cpu_s"] = cpu1 - cpu0
+        return result
+
+    result, guard = measure(go, own_cpu, log=lambda m: print(f"  {m}", file=sys.stderr))
+    result.update(guard)
+    result["cpu_us"] = result["server_cpu_s"] / n * 1e6
+    result["server_util"] = result["server_cpu_s"] / (n / result["rps"])
+    return result
+
+
+def run(runs: int = 3, quick: bool = False, scenarios: list[str] | None = None) -> dict[str, Any]:
+    """Measure every scenario; returns the report dict (medians, ratios, goals, raw runs)."""
+    chosen = scenarios or list(SCENARIOS)
+    servers = {"redis": ServerProc("redis"), "pyredisai": ServerProc("pyredisai")}
+    raw: dict[str, dict[str, dict[str, list[dict[str, Any]]]]] = {}
+    try:
+        for s in servers.values():
+            s.start()
+        for rep in range(runs):
+            for scen in chosen:
+                tests, pipeline, n, quick_n, size = SCENARIOS[scen]
+                n = quick_n if quick else n
+                for test in tests:
+                    count = n // 5 if test == "mset" else n  # 10 keys per request
+                    for label, server in servers.items():
+                        r = one(server, test, count, pipeline, size)
+                        raw.setdefault(scen, {}).setdefault(NAMES[test], {}).setdefault(
+                            label, []
+                        ).append(r)
+                        print(
+                            f"run{rep + 1} {scen:>3} {NAMES[test]:<11} {label:<9} "
+                            f"{r['rps']:>10.0f} req/s  p50 {r['p50_ms']:.3f} ms  "
+                            f"cpu {r['cpu_us']:6.2f} us/req  util {r['server_util']:.2f}  "
+                            f"foreign {r['foreign_cores']:.2f}",
+                            flush=True,
+                        )
+    finally:
+        for s in servers.values():
+            s.cleanup()
+    return summarize(raw, runs, quick)
+
+
+def summarize(
+    raw: dict[str, dict[str, dict[str, list[dict[str, Any]]]]], runs: int, quick: bool
+) -> dict[str, Any]:
+    fields = ("rps", "p50_ms", "p99_ms", "cpu_us", "server_util", "foreign_cores")
+    medians: dict[str, dict[str, dict[str, dict[str, float]]]] = {}
+    ratios: dict[str, dict[str, dict[str, float]]] = {}
+    for scen, tests in raw.items():
+        for test, by_server in tests.items():
+            med = {
+                label: {f: median([r[f] for r in rs]) for f in fields}
+                for label, rs in by_server.items()
+            }
+            medians.setdefault(scen, {})[test] = med
+            if "redis" in med and "pyredisai" in med:
+                ratios.setdefault(scen, {})[test] = {
+                    f: med["pyredisai"][f] / med["redis"][f] if med["redis"][f] else float("nan")
+                    for f in ("rps", "p50_ms", "cpu_us")
+                }
+    goals = []
+    for scen, tests, metric, cmp, target, label in GOALS:
+        for test in tests:
+            value = ratios.get(scen, {}).get(test, {}).get(metric)
+            if value is None:
+                continue
+            ok = value >= target if cmp == ">=" else value <= target
+            goals.append(
+                {"goal": label, "test": test, "ratio": value, "target": f"{cmp} {target}",
+                 "met": ok}
+            )  # fmt: skip
+    return {
+        "host": host_info(),
+        "runs": runs,
+        "quick": quick,
+        "clients": CLIENTS,
+        "medians": medians,
+        "ratios": ratios,
+        "goals": goals,
+        "raw": raw,
+    }
+
+
+def main(argv: list[str] | None = None) -> dict[str, Any]:
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--quick", action="store_true", help="fewer requests per test")
+    ap.add_argument("--scenarios", default=",".join(SCENARIOS), help="P1,P16,1MB")
+    args = ap.parse_args(argv)
+    result = run(args.runs, args.quick, [s for s in args.scenarios.split(",") if s])
+    print()
+    print(report.resp_markdown(result))
+    path = report.save("bench_resp", result)
+    print(f"\nresult: {path}")
+    return result
+
+
+if __name__ == "__main__":
+    main()
