@@ -1,14 +1,10 @@
 """Tensors through redisai-py's `Client`, unchanged, in RESP2 and RESP3.
 
-redisai-py 1.3 imports `pkg_resources` only to read its own version; setuptools 81+
-no longer ships it, so a stand-in answering from importlib.metadata is installed first."""
+redisai-py is imported through model_helpers.import_redisai (it needs a pkg_resources
+stand-in on current setuptools)."""
 
 from __future__ import annotations
 
-import importlib
-import importlib.metadata
-import sys
-import types
 from collections.abc import Iterator
 from typing import Any
 
@@ -16,22 +12,9 @@ import numpy as np
 import pytest
 
 from ..helpers import ServerProcess
+from .model_helpers import import_redisai
 
-
-def _import_redisai() -> Any:
-    if "pkg_resources" not in sys.modules:
-        shim = types.ModuleType("pkg_resources")
-        shim.get_distribution = lambda name: types.SimpleNamespace(  # type: ignore[attr-defined]
-            version=importlib.metadata.version(name)
-        )
-        sys.modules["pkg_resources"] = shim
-    try:
-        return importlib.import_module("redisai")
-    except ImportError as exc:  # pragma: no cover - the dev extra installs it
-        pytest.skip(f"redisai-py is not installed: {exc}")
-
-
-redisai = _import_redisai()
+redisai = import_redisai()
 
 
 @pytest.fixture(params=[2, 3], ids=["resp2", "resp3"])
