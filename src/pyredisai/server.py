@@ -45,7 +45,7 @@ from .config import Config
 from .errors import CommandError
 from .keyspace.database import Database, Keyspace
 from .log import Logger
-from .protocol.encoder import NULL_ARRAY, QUEUED, Raw, encode, encode_error
+from .protocol.encoder import ENCODERS, NULL_ARRAY, QUEUED, Raw, encode, encode_error
 from .protocol.reader import DEFAULT_LIMITS, ReaderLimits, RequestReader
 
 _perf_ns = time.perf_counter_ns
@@ -54,6 +54,8 @@ _perf_ns = time.perf_counter_ns
 # reply is not sent and the next one is dropped); the current command's reply is dropped.
 REPLY_ON, REPLY_OFF, REPLY_SKIP_NEXT, REPLY_SKIP = 0, 1, 2, 3
 MAX_PENDING = 10_000  # queued commands of a waiting client before reading pauses
+COMMAND_CACHE_MAX = 4096  # spellings of command names remembered by Server.lookup_command
+SMALL_WRITE = 64 * 1024  # replies up to this size are joined into one buffer per batch
 
 
 class Client(asyncio.BufferedProtocol):
@@ -216,6 +218,7 @@ class Client(asyncio.BufferedProtocol):
 
     def _run_commands(self, cmds: list[list[bytes]] | deque[list[bytes]], out: list[Any]) -> None:
         dispatch = self.server.dispatch
+        encoders = ENCODERS
         resp = self.resp
         it = iter(cmds)
         for argv in it:
@@ -239,7 +242,10 @@ class Client(asyncio.BufferedProtocol):
                 continue
             if resp != self.resp:  # HELLO switched protocol mid-batch
                 resp = self.resp
-            encode(reply, resp, out)
+            if type(reply) is Raw:  # pre-encoded constants (+OK, +PONG): the common reply
+                out.append(reply)
+            else:  # encode() inlined: one call less per command
+                encoders.get(type(reply), encode)(reply, resp, out)
         if out:
             self.write_out(out)
 
@@ -251,8 +257,14 @@ class Client(asyncio.BufferedProtocol):
             barrier()
         transport = self.transport
         if transport is not None and not self.closing:
-            self.server.stats["total_net_output_bytes"] += sum(map(len, out))
-            transport.writelines(out)
+            size = sum(map(len, out))
+            server.stats["total_net_output_bytes"] += size
+            if size <= SMALL_WRITE:
+                # One buffer per batch: cheaper for the transport than many small pieces
+                # (uvloop builds an iovec entry per piece); big payloads stay uncopied.
+                transport.write(out[0] if len(out) == 1 else b"".join(out))
+            else:
+                transport.writelines(out)
 
     def wait_for(self, deferred: Deferred, out: list[Any]) -> None:
         """Flush what is ready and resume when `deferred` resolves.
@@ -407,6 +419,7 @@ class Server:
         self.pause_write_only = False
         self.pause_timer: asyncio.TimerHandle | None = None
         self.postponed: list[tuple[Client, list[bytes], asyncio.Future[Any]]] = []
+        self.command_cache: dict[bytes, CommandSpec] = {}  # see lookup_command
         self.unix_listener: asyncio.base_events.Server | None = None
         self._stop: asyncio.Event | None = None
         self._last_timeout_check = 0.0
@@ -457,10 +470,9 @@ class Server:
     # -- dispatch ------------------------------------------------------------------------
     def dispatch(self, client: Client, argv: list[bytes]) -> Any:
         """Apply the policies in Redis's processCommand order, then run the handler."""
-        name = argv[0]
-        spec = COMMANDS.get(name)
+        spec = self.command_cache.get(argv[0])
         if spec is None:
-            spec = COMMANDS.get(name.lower())
+            spec = self.lookup_command(argv[0])
             if spec is None:
                 return self.reject(client, None, self.unknown_command(argv))
         if spec.subcommands and len(argv) >= 2:
@@ -503,6 +515,19 @@ class Server:
             self.run_after_command()
         return reply
 
+    def lookup_command(self, name: bytes) -> CommandSpec | None:
+        """The command named `name` in any letter case; remembers the spelling, so the
+        next lookup is one dict hit (clients send "SET" or "set", never both lower-case
+        conversions per command). Commands are all registered at import."""
+        if type(name) is not bytes:
+            name = bytes(name)  # a bytearray name (an argument of 1 MiB or more)
+        spec = COMMANDS.get(name)
+        if spec is None:
+            spec = COMMANDS.get(name.lower())
+        if spec is not None and len(self.command_cache) < COMMAND_CACHE_MAX:
+            self.command_cache[name] = spec
+        return spec
+
     def run_after_command(self) -> None:
         while self.after_command:
             work, self.after_command = self.after_command, []
@@ -528,7 +553,7 @@ class Server:
         spec.usec += elapsed_us
         self.stats["total_commands_processed"] += 1
         client.last_cmd = spec.name
-        if type(reply) is CommandError or isinstance(reply, CommandError):
+        if isinstance(reply, CommandError):
             spec.failed_calls += 1
             self.count_error(reply.message)
         if elapsed_us >= self.slow_cut:

@@ -242,6 +242,11 @@ _ENCODERS: dict[type, _Encoder] = {
 }
 
 
+ENCODERS: dict[type, _Encoder] = _ENCODERS
+"""Exact type -> encoder, for a caller that inlines `encode` (the per-command loop):
+`ENCODERS.get(type(value), encode)(value, resp, out)` is `encode(value, resp, out)`."""
+
+
 def encode(value: Any, resp: int, out: Out) -> None:
     """Append the wire form of `value` for protocol version `resp` (2 or 3) to `out`."""
     _ENCODERS.get(type(value), _fallback)(value, resp, out)
