@@ -5,10 +5,11 @@ loopback (servers pinned to CPU 0, load generators and the latency probe to CPU 
 taskset is available), because only ratios transfer between machines:
 
 * small keys: DEBUG POPULATE <n> key 16 (1M keys of 16 bytes; both servers implement it
-  the same way, so the datasets are identical), then SAVE (the round trip), the file's
-  size, and the load time at restart: from process start until PING answers and DBSIZE
-  matches. An empty server's start time is measured too and reported beside it, since
-  the interpreter's start is part of pyredisai's number.
+  the same way, so the datasets are identical), then 3 alternating rounds (medians
+  reported) of SAVE (the round trip), the file's size, and the load at restart: the
+  server's own "DB loaded from disk: X seconds" log line, and the time from process
+  start until PING answers and DBSIZE matches (an empty server's start is reported
+  beside it: the interpreter's start is part of pyredisai's number).
 * tensors: 1 GB as 100 x 10 MB FLOAT tensors (AI.TENSORSET BLOB) on pyredisai, and the
   same bytes as 100 strings on redis-server as a reference point: SAVE, size, load.
 * BGSAVE stall: a separate probe process sends PING in a tight loop on its own connection
@@ -20,10 +21,12 @@ taskset is available), because only ratios transfer between machines:
 * AOF: redis-benchmark -t set -c 50 -n 200000 against appendonly no and appendonly yes
   with appendfsync everysec, on both servers; the everysec/off ratio for each.
 
-    python -m benchmarks.bench_persistence [--quick] [--keys N] [--tensor-mb N]
+    python -m benchmarks.bench_persistence [--quick] [--keys N] [--tensor-mb N] [--no-aof]
 
---quick uses 100k keys and 100 MB of tensors. A JSON result lands in benchmarks/results/.
-The importable entry points are `run(quick) -> dict` and `main(argv)`.
+--quick uses 100k keys and 100 MB of tensors. Before each measurement it waits up to
+QUIET_TIMEOUT seconds (env, default 10) for an idle machine. A JSON result lands in
+benchmarks/results/. The importable entry points are `run(quick) -> dict` and
+`main(argv) -> dict`.
 """
 
 from __future__ import annotations
@@ -54,15 +57,12 @@ from .common import (
 )
 
 FULL = {
-    "keys": 1_000_000,
-    "tensor_mb": 1024,
-    "aof_requests": 200_000,
-    "aof_runs": 2,
-    "stall_trials": 3,
-}
+    "keys": 1_000_000, "tensor_mb": 1024, "aof_requests": 200_000, "aof_runs": 2,
+    "stall_trials": 3, "reps": 3,
+}  # fmt: skip
 QUICK = {
     "keys": 100_000, "tensor_mb": 100, "aof_requests": 50_000, "aof_runs": 1,
-    "stall_trials": 2,
+    "stall_trials": 2, "reps": 2,
 }  # fmt: skip
 TENSOR_MB_EACH = 10
 STALL_GOAL_MS = 50.0
@@ -207,6 +207,17 @@ def save_and_load(server: ServerProc, keys: int) -> dict[str, Any]:
     }
 
 
+def _medians(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """Each figure's median over the repetitions, and the repetitions themselves."""
+    out: dict[str, Any] = {
+        name: median([r[name] for r in runs if r[name] is not None])
+        for name in ("save_s", "size_bytes", "load_s", "load_logged_s")
+    }
+    out["keys"] = runs[0]["keys"]
+    out["runs"] = runs
+    return out
+
+
 def empty_start(kind: str) -> float:
     """Seconds from spawn to PONG for an empty server (the fixed cost inside load_s)."""
     server = ServerProc(kind, REDIS_EXTRA if kind == "redis" else None)
@@ -248,7 +259,10 @@ def probe_main(port: int) -> None:
     t0, t1 = (float(x) for x in sys.stdin.readline().split())
     inside = [r for s, r in zip(starts, rtts, strict=True) if s + r >= t0 and s <= t1]
     before = [r for s, r in zip(starts, rtts, strict=True) if s + r < t0]
-    worst = max(range(len(rtts)), key=rtts.__getitem__) if rtts else -1
+    window = [
+        i for i, (s, r) in enumerate(zip(starts, rtts, strict=True)) if s + r >= t0 and s <= t1
+    ]
+    worst = max(window, key=rtts.__getitem__) if window else -1
     inside.sort()
     print(
         json.dumps(
@@ -393,13 +407,24 @@ def run(
 
     small: dict[str, Any] = {}
     stall: dict[str, Any] = {}
-    for kind in KINDS:
-        log(f"{kind}: {n} small keys: populate, SAVE, restart-load, BGSAVE stall")
-        with ServerProc(kind, REDIS_EXTRA if kind == "redis" else None) as server:
+    log(f"{n} small keys on both: populate, then SAVE + restart-load x{params['reps']}")
+    servers = {k: ServerProc(k, REDIS_EXTRA if k == "redis" else None) for k in KINDS}
+    try:
+        for server in servers.values():
+            server.start()
             populate(server, n)
             assert _dbsize(server) == n
-            small[kind] = save_and_load(server, n)
+        runs: dict[str, list[dict[str, Any]]] = {k: [] for k in KINDS}
+        for _ in range(params["reps"]):  # alternating, so drift hits both alike
+            for kind, server in servers.items():
+                runs[kind].append(save_and_load(server, n))
+        for kind, server in servers.items():
+            small[kind] = _medians(runs[kind])
+            log(f"{kind}: BGSAVE stall on {n} small keys")
             stall[f"{kind}_small_keys"] = bgsave_stall(server, params["stall_trials"])
+    finally:
+        for server in servers.values():
+            server.cleanup()
     small["save_ratio"] = small["pyredisai"]["save_s"] / small["redis"]["save_s"]
     small["load_ratio"] = small["pyredisai"]["load_s"] / small["redis"]["load_s"]
     small["size_ratio"] = small["pyredisai"]["size_bytes"] / small["redis"]["size_bytes"]
@@ -461,7 +486,8 @@ def markdown(result: dict[str, Any]) -> str:
     empty = result["empty_start_s"]
     mb = 1 << 20
     lines = [
-        f"**{p['keys']:,} small keys** (DEBUG POPULATE {p['keys']} key 16)",
+        f"**{p['keys']:,} small keys** (DEBUG POPULATE {p['keys']} key 16; medians of "
+        f"{p['reps']} SAVE + restart rounds)",
         "",
         "| | SAVE s | file MB | load s (logged) | start to ready s (empty server) |",
         "|---|---:|---:|---:|---:|",

@@ -103,8 +103,10 @@ def goals_markdown(goals: list[dict[str, Any]]) -> list[str]:
         grouped.setdefault(g["goal"], []).append(g)
     for label, rows in grouped.items():
         higher_is_better = rows[0]["target"].startswith(">=")
-        worst = min(rows, key=lambda g: g["ratio"]) if higher_is_better else max(
-            rows, key=lambda g: g["ratio"]
+        worst = (
+            min(rows, key=lambda g: g["ratio"])
+            if higher_is_better
+            else max(rows, key=lambda g: g["ratio"])
         )
         failed = [g["test"] for g in rows if not g["met"]]
         tests = ", ".join(g["test"] for g in rows)

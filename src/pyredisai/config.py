@@ -140,9 +140,7 @@ class Setting:
             try:
                 parse_classes(text)
             except ValueError:
-                raise ConfigError(
-                    "Invalid event class character. Use 'Ag$lshzxeKEtmdn'."
-                ) from None
+                raise ConfigError("Invalid event class character. Use 'Ag$lshzxeKEtmdn'.") from None
         else:
             value = text
         if self.kind in ("int", "memory", "octal") and (

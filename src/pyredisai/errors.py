@@ -114,9 +114,7 @@ EXPIRE_GT_LT_CONFLICT = "ERR GT and LT options at the same time are not compatib
 LCS_NOT_STRINGS = "ERR The specified keys must contain string values"
 LCS_IDX_AND_LEN = "ERR If you want both the length and indexes, please just use IDX."
 LCS_TOO_LONG = "ERR String too long for LCS"
-LCS_OUT_OF_MEMORY = (
-    "ERR Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len"
-)
+LCS_OUT_OF_MEMORY = "ERR Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len"
 MODULE_KEY_NO_COPY = "ERR not supported for this module key"
 INT_OUT_OF_RANGE = "ERR value is out of range, value must between -2147483648 and 2147483647"
 OBJECT_FREQ_NO_LFU = (
@@ -206,7 +204,9 @@ ZADD_INCR_PAIR = "ERR INCR option supports a single increment-element pair"
 ZSCORE_NAN = "ERR resulting score is not a number (NaN)"
 ZRANGE_NOT_FLOAT = "ERR min or max is not a float"
 ZRANGE_NOT_LEX = "ERR min or max not valid string range item"
-ZRANGE_LIMIT_RANK = "ERR syntax error, LIMIT is only supported in combination with either BYSCORE or BYLEX"
+ZRANGE_LIMIT_RANK = (
+    "ERR syntax error, LIMIT is only supported in combination with either BYSCORE or BYLEX"
+)
 ZRANGE_WITHSCORES_LEX = "ERR syntax error, WITHSCORES not supported in combination with BYLEX"
 ZSET_NEED_KEYS = "ERR at least 1 input key is needed for '{}' command"
 ZSET_WEIGHT_NOT_FLOAT = "ERR weight value is not a float"
@@ -225,7 +225,9 @@ NOTIFY_BAD_CLASS = "Invalid event class character. Use 'Ag$lshzxeKEtmdn'."
 
 TENSOR_INVALID_DTYPE = "ERR invalid data type"
 TENSOR_INVALID_SHAPE = "ERR invalid or negative value found in tensor shape"
-TENSOR_BLOB_ARGS = "ERR a single binary string should come after the BLOB argument in 'AI.TENSORSET' command"
+TENSOR_BLOB_ARGS = (
+    "ERR a single binary string should come after the BLOB argument in 'AI.TENSORSET' command"
+)
 TENSOR_VALUES_COUNT = "ERR wrong number of values was given in 'AI.TENSORSET' command"
 TENSOR_INVALID_VALUE = "ERR invalid value"
 TENSOR_DATA_LENGTH = "ERR data length does not match tensor shape and type"
@@ -237,7 +239,9 @@ TENSOR_UNSUPPORTED_FORMAT = "ERR unsupported data format"
 TENSOR_BLOB_AND_VALUES = "ERR both BLOB and VALUES specified"
 TENSOR_UNSUPPORTED_DTYPE = "ERR unsupported dtype"
 TENSOR_CANNOT_GET_VALUES = "ERR cannot get values for this data type"
-TENSOR_TOO_LARGE = "ERR tensor size exceeds proto-max-bulk-len"  # pyredisai: RedisAI would try to allocate
+TENSOR_TOO_LARGE = (
+    "ERR tensor size exceeds proto-max-bulk-len"  # pyredisai: RedisAI would try to allocate
+)
 
 # --- RedisAI: models / backends / engine ---
 # commands (ai_model, ai_info, ai_common): RedisAI's own texts, prefix exactly as sent
@@ -270,12 +274,8 @@ MODELRUN_ARITY = "ERR wrong number of arguments for 'AI.MODELRUN' command"
 INPUT_COUNT_NOT_POSITIVE = "ERR Input count must be a positive integer"
 OUTPUT_COUNT_NOT_POSITIVE = "ERR Output count must be a positive integer"
 MODEL_OUTPUTS_MISMATCH = "Number of keys given as OUTPUTS here does not match model definition"
-EXECUTE_INPUT_KEYS = (
-    "ERR number of input keys to AI.MODELEXECUTE command does not match the number of given arguments"
-)
-EXECUTE_OUTPUT_KEYS = (
-    "ERR number of output keys to AI.MODELEXECUTE command does not match the number of given arguments"
-)
+EXECUTE_INPUT_KEYS = "ERR number of input keys to AI.MODELEXECUTE command does not match the number of given arguments"
+EXECUTE_OUTPUT_KEYS = "ERR number of output keys to AI.MODELEXECUTE command does not match the number of given arguments"
 INVALID_ARGUMENT = "Invalid argument: {}"  # no ERR: RedisAI's own text
 TIMEOUT_NO_VALUE = "ERR No value provided for TIMEOUT"
 TIMEOUT_INVALID = "ERR Invalid value for TIMEOUT"
@@ -331,7 +331,9 @@ TF_BATCH_SIZE_MISMATCH = (
 ENGINE_SHUT_DOWN = "ERR the run queues were shut down"  # pyredisai: pending runs at shutdown
 # scripts (ai_script, backends.torch_script): RedisAI's texts, prefix exactly as sent
 SCRIPT_KEY_EMPTY = "ERR script key is empty"
-SCRIPT_EP_COUNT_NOT_NUMERIC = "ERR Non numeric entry points number provided to AI.SCRIPTSTORE command"
+SCRIPT_EP_COUNT_NOT_NUMERIC = (
+    "ERR Non numeric entry points number provided to AI.SCRIPTSTORE command"
+)
 SCRIPT_MISSING_ENTRY_POINTS = "ERR Insufficient arguments, missing script entry points"
 SCRIPT_MISSING_SOURCE = "ERR Insufficient arguments, missing script SOURCE"
 SCRIPT_EP_NOT_FOUND = "Function {name} does not exist in the given script."
@@ -392,8 +394,7 @@ DAG_PERSIST_MISSING = "ERR missing arguments after PERSIST keyword in DAG comman
 DAG_PERSIST_COUNT = "ERR invalid or negative value found in number of keys to PERSIST"
 DAG_PERSIST_UNIQUE = "ERR PERSIST keys must be unique"
 DAG_PERSIST_ARGS = (
-    "ERR number of keys to PERSIST after DAG execution does not match the number of given "
-    "arguments"
+    "ERR number of keys to PERSIST after DAG execution does not match the number of given arguments"
 )
 DAG_PERSIST_READONLY = "ERR PERSIST cannot be specified in a read-only DAG"
 DAG_ROUTING_MISSING = "ERR Missing ROUTING value"

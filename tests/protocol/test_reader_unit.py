@@ -191,6 +191,25 @@ def test_big_bulk_received_in_place(size: int, use_hiredis: bool) -> None:
     assert reader.buffered() == 0
 
 
+@pytest.mark.parametrize("before", [0, 3, 40])
+@pytest.mark.parametrize("size", [40_000, KEEP_BYTEARRAY])
+def test_big_bulk_behind_small_commands_in_full_reads(
+    before: int, size: int, use_hiredis: bool
+) -> None:
+    """64 KB reads: the fast path walks the small commands' headers, hands the big bulk
+    that is still arriving to PyParser (or parses it whole when it fits) and resumes."""
+    payload = (bytes(range(256)) * (size // 256 + 1))[:size]
+    ping = b"*1\r\n$4\r\nPING\r\n"
+    big = b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$%d\r\n" % size + payload + b"\r\n"
+    data = ping * before + big + ping * before + big + ping
+    reader = RequestReader(ReaderLimits(), use_hiredis=use_hiredis)
+    cmds, error = feed(reader, [data])
+    assert error is None
+    expected = [[b"PING"]] * before + [[b"SET", b"k", payload]]
+    assert as_bytes(cmds) == expected * 2 + [[b"PING"]]
+    assert reader.buffered() == 0
+
+
 def test_big_bulk_buffer_is_not_zero_filled_up_front() -> None:
     """Declaring a 500 MB bulk must not stall: the buffer is reserved, not written."""
     reader = RequestReader(ReaderLimits(), use_hiredis=False)
@@ -318,7 +337,7 @@ def test_nul_then_too_big(use_hiredis: bool) -> None:
     assert error == PROTO + "too big inline request"
 
 
-@pytest.mark.parametrize("pings", [1, 30], ids=["short-read", "long-read"])
+@pytest.mark.parametrize("pings", [1, 30, 1000], ids=["short-read", "long-read", "full-read"])
 @pytest.mark.parametrize(
     "header",
     [

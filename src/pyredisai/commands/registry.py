@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from ..server import Client
 
+
 class Deferred:
     """A reply that arrives later, on the loop thread.
 
@@ -167,7 +168,14 @@ def command(
     return decorate
 
 
-def container(name: str, arity: int, flags: str = "", group: str = "server", summary: str = "", since: str = "2.0.0") -> None:
+def container(
+    name: str,
+    arity: int,
+    flags: str = "",
+    group: str = "server",
+    summary: str = "",
+    since: str = "2.0.0",
+) -> None:
     """Register a command that only exists through its subcommands (CLIENT, CONFIG...)."""
 
     def no_subcommand(client: Client, argv: list[bytes]) -> Any:

@@ -532,10 +532,24 @@ class RequestReader:
         """
         if buf[start] != 0x2A:  # not '*': an inline command, PyParser's job
             return start
-        plain = end - start <= _PLAIN_MAX and _plain(buf, start, end)
-        stop = (_huge_star_or_push if plain else _huge_aggregate_at)(buf, start, end)
-        if stop < 0:
-            stop = end
+        if end - start > _PLAIN_MAX:
+            # A long read usually carries big bulks: walking their few headers is cheaper
+            # than scanning every payload byte for huge aggregate headers.
+            walked, big_at = _walk_leading(buf, start, end)
+            if big_at == start:
+                return start  # its big bulk is still arriving: PyParser receives it in place
+            if big_at > 0:
+                stop = big_at  # every byte before it was walked
+            else:
+                stop = _huge_aggregate_at(buf, walked, end)
+                if stop < 0:
+                    stop = end
+            plain = False
+        else:
+            plain = end - start >= _PLAIN_MIN and _plain(buf, start, end)
+            stop = (_huge_star_or_push if plain else _huge_aggregate_at)(buf, start, end)
+            if stop < 0:
+                stop = end
         reader = self._hiredis
         assert reader is not None
         reader.feed(buf, start, stop - start)  # type: ignore[arg-type]  # any buffer works
@@ -602,7 +616,10 @@ class RequestReader:
         return consumed
 
 
-_PLAIN_MAX = 8192  # beyond this, scanning the buffer costs more than walking the layout
+# Proving a batch as a whole has a fixed cost (five scans, a probe) that pays off from a
+# few commands on; beyond _PLAIN_MAX the scans cost more than walking the layout.
+_PLAIN_MIN = 128
+_PLAIN_MAX = 8192
 _PROBE = b"*0\r\n"
 _JOIN = b"".join
 _chain = chain.from_iterable
@@ -623,6 +640,48 @@ def _plain(buf: bytearray, start: int, end: int) -> bool:
         and find(b"~", start, end) < 0
         and find(b"|", start, end) < 0
     )
+
+
+_WALK_ARGS = 32  # bulks `_walk_leading` reads before the scan takes over
+
+
+def _walk_leading(buf: bytearray, start: int, end: int) -> tuple[int, int]:
+    """Walk the canonical layout of the first commands of buf[start:end].
+
+    Returns (offset walked to, offset of the command whose bulk of BIG_ARG or more bytes
+    runs past `end`, or -1). The walk reads at most _WALK_ARGS bulks and stops at the
+    first header that is not a canonical "*<n>" (n < 100000) or "$<len>": whatever it
+    did not walk is left to the scan for huge aggregate headers. The walked bytes hold
+    no header but those it read, so they need no scan.
+    """
+    pos = start
+    budget = _WALK_ARGS
+    find = buf.find
+    while pos < end and budget > 0:
+        cmd = pos
+        if buf[pos] != 0x2A:
+            return cmd, -1
+        nl = find(b"\r\n", pos + 1, pos + 8)
+        if nl < 0:
+            return cmd, -1
+        argc = _strict_int(buf[pos + 1 : nl])
+        if argc is None or not 0 < argc < 100_000:
+            return cmd, -1
+        pos = nl + 2
+        for _ in range(argc):
+            budget -= 1
+            if pos >= end or buf[pos] != 0x24:  # '$'
+                return cmd, -1
+            nl = find(b"\r\n", pos + 1, pos + 22)
+            if nl < 0:
+                return cmd, -1
+            size = _strict_int(buf[pos + 1 : nl])
+            if size is None or size < 0:
+                return cmd, -1
+            pos = nl + 4 + size
+            if pos > end:
+                return cmd, (cmd if size >= BIG_ARG else -1)
+    return pos, -1
 
 
 def _all_bytes(out: list[Argv], first: int) -> bool:
