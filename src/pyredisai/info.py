@@ -349,7 +349,7 @@ def _stats(server: Server) -> InfoFields:
     in_kbps, out_kbps = server.instantaneous_kbps()
     return [
         ("total_connections_received", stats["total_connections_received"]),
-        ("total_commands_processed", stats["total_commands_processed"]),
+        ("total_commands_processed", server.commands_processed),
         ("instantaneous_ops_per_sec", server.instantaneous_ops()),
         ("total_net_input_bytes", stats["total_net_input_bytes"]),
         ("total_net_output_bytes", stats["total_net_output_bytes"]),
