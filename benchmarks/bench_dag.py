@@ -256,7 +256,7 @@ def run_case(
     return result
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> dict[str, Any]:
     ap = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
@@ -268,7 +268,7 @@ def main() -> None:
     ap.add_argument("--port", type=int, help=argparse.SUPPRESS)
     ap.add_argument("--mode", choices=MODES, help=argparse.SUPPRESS)
     ap.add_argument("--connections", type=int, default=1, help=argparse.SUPPRESS)
-    args = ap.parse_args()
+    args = ap.parse_args(argv)
     if args.drive:
         try:
             import uvloop
@@ -281,7 +281,7 @@ def main() -> None:
                 runner(drive(args.port, args.mode, args.connections, args.duration, args.warmup))
             )
         )
-        return
+        return {}
     if args.quick:
         args.runs, args.duration, args.warmup = 1, 1.0, 0.3
     waited = wait_quiet()
@@ -317,17 +317,16 @@ def main() -> None:
                 f"{name:8} {case:16} {row['flows_per_s']:9.0f} {row['p50_us']:8.0f} {row['p99_us']:8.0f} "
                 f"{row['server_cpu_us_per_flow']:11.1f} {row['flows_per_s'] / dag:6.2f}x"
             )
-    path = write_result(
-        "bench_dag",
-        {
-            "host": host_info(),
-            "waited_for_quiet_s": waited,
-            "args": vars(args),
-            "in_process": floor,
-            "results": summary,
-        },
-    )
+    result: dict[str, Any] = {
+        "host": host_info(),
+        "waited_for_quiet_s": waited,
+        "args": vars(args),
+        "in_process": floor,
+        "results": summary,
+    }
+    path = write_result("bench_dag", result)
     print(f"result: {path}")
+    return result
 
 
 if __name__ == "__main__":

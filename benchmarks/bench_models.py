@@ -425,7 +425,7 @@ def markdown(
     return "\n".join(lines)
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> dict[str, Any]:
     ap = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
@@ -443,10 +443,10 @@ def main() -> None:
         help="extra pyredisai option, e.g. --server-arg=--inline-run-budget-us=0",
     )
     ap.add_argument("--inprocess", help=argparse.SUPPRESS)
-    args = ap.parse_args()
+    args = ap.parse_args(argv)
     if args.inprocess:
         print(json.dumps(inprocess(json.loads(args.inprocess), args.iters)))
-        return
+        return {}
     names = [n for n in args.models.split(",") if n]
     c1, c50 = (QUICK_C1, QUICK_C50) if args.quick else (C1, C50)
     report: dict[str, Any] = {"host": host_info(), "runs": args.runs, "models": names}
@@ -537,6 +537,7 @@ def main() -> None:
     print()
     print(text)
     print(f"\nresult: {result_path}")
+    return report
 
 
 if __name__ == "__main__":

@@ -145,7 +145,7 @@ def run_load(
     return result
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> dict[str, Any]:
     ap = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
@@ -159,7 +159,7 @@ def main() -> None:
         default=20.0,
         help="longest wait for an idle machine per run (s)",
     )
-    args = ap.parse_args()
+    args = ap.parse_args(argv)
     sizes = [s.strip() for s in args.sizes.split(",") if s.strip()]
     loads = QUICK_LOAD if args.quick else LOAD
     servers = {"redis": ServerProc("redis"), "pyredisai": ServerProc("pyredisai")}
@@ -202,6 +202,7 @@ def main() -> None:
     result_path = write_result("bench_tensor", report)
     print_table(report)
     print(f"\nresult: {result_path}")
+    return report
 
 
 def summarize(

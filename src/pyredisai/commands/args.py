@@ -10,7 +10,7 @@ LLONG_MIN = -(2**63)
 LLONG_MAX = 2**63 - 1
 
 
-def parse_int(arg: bytes, error: str | None = None) -> int:
+def parse_int(arg: bytes | bytearray, error: str | None = None) -> int:
     """Redis string2ll: strict decimal 64-bit integer, else 'value is not an integer'."""
     if 0 < len(arg) <= 20:
         first = arg[0]
