@@ -123,7 +123,7 @@ class Tensor:
     `dtype` is None only for arrays of a numpy type no tensor name covers (e.g. complex
     outputs of a model); TENSORGET META refuses those as RedisAI does."""
 
-    __slots__ = ("_array", "dtype", "data", "nbytes", "shape")
+    __slots__ = ("_array", "dtype", "_data", "nbytes", "shape")
 
     copyable = False
     """COPY answers RedisAI's 'ERR not supported for this module key' for tensors."""
@@ -132,14 +132,19 @@ class Tensor:
         self,
         array: np.ndarray[Any, Any] | None,
         dtype: DType | None,
-        data: memoryview,
+        data: memoryview | None,
         shape: tuple[int, ...],
     ) -> None:
         self._array = array
         self.dtype = dtype
-        self.data = data
+        self._data = data  # None: made from `array` on first use (model outputs)
         self.shape = shape
-        self.nbytes = nbytes = data.nbytes
+        if data is not None:
+            nbytes = data.nbytes
+        else:
+            assert array is not None
+            nbytes = array.nbytes
+        self.nbytes = nbytes
         global _live_bytes
         _live_bytes += nbytes
 
@@ -150,6 +155,15 @@ class Tensor:
     def __repr__(self) -> str:
         name = self.dtype.name if self.dtype is not None else str(self.array.dtype)
         return f"Tensor({name}, shape={list(self.shape)})"
+
+    @property
+    def data(self) -> memoryview:
+        """The tensor's bytes, flat and row-major (the BLOB)."""
+        data = self._data
+        if data is None:  # a run output: most are read as `array` by the next run, if at all
+            assert self._array is not None
+            data = self._data = _flat_bytes(self._array)
+        return data
 
     @property
     def array(self) -> np.ndarray[Any, Any]:
@@ -235,10 +249,9 @@ class Tensor:
         target = dtype.np_dtype if dtype is not None else array.dtype.newbyteorder("<")
         if array.dtype != target or not array.flags.c_contiguous:
             array = np.array(array, dtype=target, order="C")  # keeps 0-d arrays 0-d
-        if array.flags.writeable:
-            array = array.view()
-            array.flags.writeable = False
-        return cls(array, dtype, _flat_bytes(array), array.shape)
+        array = array.view()  # the caller's handle stays writeable, the tensor's is not
+        array.flags.writeable = False
+        return cls(array, dtype, None, array.shape)
 
     # -- reads --------------------------------------------------------------------------
 
