@@ -59,7 +59,8 @@ def plan(name: str, runs: int, quick: bool) -> list[str]:
     if name in ("tensor", "models"):  # 1 s windows instead of 2 s
         return [*n, "--quick", "--wait-timeout", os.environ["QUIET_TIMEOUT"]]
     if name == "dag":
-        return ["--quick"] if quick else [*n, "--duration", "1", "--warmup", "0.3"]
+        wait = ["--wait-timeout", os.environ["QUIET_TIMEOUT"]]
+        return [*wait, "--quick"] if quick else [*n, *wait, "--duration", "1", "--warmup", "0.3"]
     if name == "memory":  # about 7 s a run for 1M keys: one run unless asked for more
         return ["--runs", str(runs)] + (["--keys", "200000"] if quick else [])
     raise ValueError(name)

@@ -264,6 +264,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     ap.add_argument("--duration", type=float, default=2.0)
     ap.add_argument("--warmup", type=float, default=0.5)
     ap.add_argument("--quick", action="store_true", help="1 run of 1 s each")
+    ap.add_argument(
+        "--wait-timeout", type=float, default=120.0, help="longest wait for a quiet machine (s)"
+    )
     ap.add_argument("--drive", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--port", type=int, help=argparse.SUPPRESS)
     ap.add_argument("--mode", choices=MODES, help=argparse.SUPPRESS)
@@ -284,7 +287,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         return {}
     if args.quick:
         args.runs, args.duration, args.warmup = 1, 1.0, 0.3
-    waited = wait_quiet()
+    waited = wait_quiet(timeout=args.wait_timeout)
     results: dict[str, dict[str, list[dict[str, Any]]]] = {}
     servers = {name: ServerProc("pyredisai", extra).start() for name, extra in SERVERS.items()}
     try:
