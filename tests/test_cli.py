@@ -176,7 +176,7 @@ def test_starts_fast_without_ml_frameworks(tmp_path: Path) -> None:
         in ("torch", "tensorflow", "onnxruntime", "ai_edge_litert", "tflite_runtime", "onnx")
     ]
     assert heavy == []
-    # How fast it starts is measured by benchmarks/bench_startup.py, not asserted here.
+    # How fast it starts is for benchmarks (bench_persistence times an empty start), not asserted here.
 
 
 def test_config_file_server_and_pidfile(tmp_path: Path) -> None:
