@@ -114,5 +114,13 @@ async def wait_entered(gate: Gate) -> None:
     raise AssertionError("gate never entered")
 
 
+async def hold_worker(engine: Engine, value: float = 0) -> tuple[Gate, asyncio.Future[Any]]:
+    """Occupy the CPU queue's worker with a Gate run: (the gate, that run's future)."""
+    gate = Gate()
+    held = engine.run(engine.target(gate, "CPU"), [rows(value)])
+    await wait_entered(gate)
+    return gate, held
+
+
 def rows(value: float, n: int = 1, width: int = 2) -> np.ndarray:
     return np.full((n, width), value, dtype=np.float32)

@@ -23,7 +23,7 @@ from pyredisai.errors import (
     CommandError,
 )
 
-from .helpers import Gate, OrtModel, Recorder, onnx_add_model, rows, run, wait_entered
+from .helpers import OrtModel, Recorder, hold_worker, onnx_add_model, rows, run
 
 MAIN = "MainThread"
 
@@ -39,9 +39,7 @@ def test_batched_onnx_merge_is_exact_and_each_caller_gets_its_rows() -> None:
         model = OrtModel(onnx_add_model())
         stats = RunStats(b"m", "MODEL", "ONNX", "cpu")
         t = engine.target(model.run, "cpu", batchsize=32, backend="ONNX", stats=stats)
-        gate = Gate()
-        held = engine.run(engine.target(gate, "CPU"), [rows(0)])
-        await wait_entered(gate)
+        gate, held = await hold_worker(engine)
         futs = [engine.run(t, [rows(i, 1 + i % 3), rows(1000, 1 + i % 3)]) for i in range(32)]
         gate.open()
         results = await asyncio.gather(*futs)
@@ -83,9 +81,7 @@ def test_no_batching_without_batchsize() -> None:
     async def body(engine: Engine) -> None:
         rec = Recorder()
         t = engine.target(rec, "CPU")  # BATCHSIZE 0: RedisAI never merges
-        gate = Gate()
-        held = engine.run(engine.target(gate, "CPU"), [rows(0)])
-        await wait_entered(gate)
+        gate, held = await hold_worker(engine)
         futs = [engine.run(t, [rows(i)]) for i in range(5)]
         gate.open()
         await asyncio.gather(held, *futs)
@@ -131,9 +127,7 @@ def test_shapes_that_cannot_batch_run_alone() -> None:
     async def body(engine: Engine) -> None:
         rec = Recorder()
         t = engine.target(rec, "CPU", batchsize=8)
-        gate = Gate()
-        held = engine.run(engine.target(gate, "CPU"), [rows(0)])
-        await wait_entered(gate)
+        gate, held = await hold_worker(engine)
         futs = [
             engine.run(t, [rows(1, 1, 2)]),
             engine.run(t, [rows(2, 1, 3)]),  # another width
@@ -155,9 +149,7 @@ def test_a_failing_batch_fails_every_caller() -> None:
 
         stats = RunStats(b"bad")
         t = engine.target(broken, "CPU", batchsize=4, stats=stats)
-        gate = Gate()
-        held = engine.run(engine.target(gate, "CPU"), [rows(0)])
-        await wait_entered(gate)
+        gate, held = await hold_worker(engine)
         futs = [engine.run(t, [rows(i)]) for i in range(4)]
         gate.open()
         await held
@@ -194,9 +186,7 @@ def test_timeout_while_queued_replies_timedout_and_counts_nothing() -> None:
         rec = Recorder()
         stats = RunStats(b"m")
         t = engine.target(rec, "CPU", stats=stats)
-        gate = Gate()
-        held = engine.run(engine.target(gate, "CPU"), [rows(0)])
-        await wait_entered(gate)
+        gate, held = await hold_worker(engine)
         late = engine.run(t, [rows(1)], timeout_ms=50)
         patient = engine.run(t, [rows(2)], timeout_ms=60_000)
         await asyncio.sleep(0.15)
@@ -377,9 +367,7 @@ def test_cancelled_caller_still_runs_and_counts() -> None:
 
 def test_shutdown_fails_queued_runs_and_stops_workers() -> None:
     async def body(engine: Engine) -> None:
-        gate = Gate()
-        held = engine.run(engine.target(gate, "CPU"), [rows(7)])
-        await wait_entered(gate)
+        gate, held = await hold_worker(engine, 7)
         t = engine.target(Recorder(), "CPU")
         queued = [engine.run(t, [rows(i)]) for i in range(3)]
         threads = list(engine.queue("CPU").threads)

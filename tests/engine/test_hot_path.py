@@ -14,7 +14,7 @@ import numpy as np
 from pyredisai.engine import Engine, RunRequest, RunTarget, TimedOut
 from pyredisai.errors import ENGINE_SHUT_DOWN, CommandError
 
-from .helpers import Gate, Recorder, rows, run, wait_entered
+from .helpers import Recorder, hold_worker, rows, run
 
 MAIN = "MainThread"
 
@@ -73,9 +73,7 @@ def test_start_finishes_worker_runs_on_the_loop_thread() -> None:
 
 def test_a_raising_finish_does_not_lose_the_other_callers() -> None:
     async def body(engine: Engine) -> None:
-        gate = Gate()
-        held = engine.run(engine.target(gate, "CPU"), [rows(0)])
-        await wait_entered(gate)
+        gate, held = await hold_worker(engine)
         t = engine.target(Recorder(), "CPU", batchsize=8)
         log: list[Any] = []
 
@@ -114,9 +112,7 @@ def test_a_closed_engine_finishes_at_once() -> None:
 
 def test_timedout_reaches_finish() -> None:
     async def body(engine: Engine) -> None:
-        gate = Gate()
-        held = engine.run(engine.target(gate, "CPU"), [rows(0)])
-        await wait_entered(gate)
+        gate, held = await hold_worker(engine)
         t = engine.target(Recorder(), "CPU")
         log: list[Any] = []
         call = Call(t, [rows(1)], log)
@@ -154,8 +150,7 @@ def test_one_core_keeps_work_past_the_cap_on_the_loop_in_order() -> None:
     async def body(engine: Engine) -> None:
         rec = Recorder(0.002)
         t = engine.target(rec, "CPU")
-        for _ in range(3):
-            await engine.run(t, [rows(1)])
+        await _warm(engine, t)
         assert t.inline
         rec.threads.clear()
         rec.batches.clear()
@@ -181,8 +176,7 @@ def test_one_core_later_arrivals_queue_behind_deferred_work() -> None:
     async def body(engine: Engine) -> None:
         rec = Recorder(0.002)
         t = engine.target(rec, "CPU")
-        for _ in range(3):
-            await engine.run(t, [rows(1)])
+        await _warm(engine, t)
         order: list[float] = []
 
         async def one(i: int) -> None:
@@ -202,8 +196,7 @@ def test_several_cores_send_work_past_the_cap_to_the_worker() -> None:
     async def body(engine: Engine) -> None:
         rec = Recorder(0.002)
         t = engine.target(rec, "CPU")
-        for _ in range(3):
-            await engine.run(t, [rows(1)])
+        await _warm(engine, t)
         rec.threads.clear()
         await asyncio.gather(*(engine.run(t, [rows(i)]) for i in range(10)))
         assert 1 <= rec.threads.count(MAIN) <= 3 and len(rec.threads) == 10

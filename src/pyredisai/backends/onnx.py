@@ -122,20 +122,17 @@ class ONNXModel:
         except AttributeError:
             slot = _local.slot = _watchdog.slot()
         timeout = self._timeout_s
-        if timeout <= 0 or slot.deadline:  # no timeout (or, defensively, a nested run)
-            try:
-                outputs: list[Any] = self._run(self.output_names, feed, slot.options)
-            except Exception as exc:
-                raise BackendError(_run_message(exc)) from None
-        else:
-            slot.deadline = time.monotonic() + timeout  # armed: the watchdog may kill it
+        armed = timeout > 0 and not slot.deadline  # (defensively: not in a nested run)
+        if armed:
+            slot.deadline = time.monotonic() + timeout  # the watchdog may kill it now
             if not _watchdog.awake:
                 _watchdog.wake()
-            try:
-                outputs = self._run(self.output_names, feed, slot.options)
-            except Exception as exc:
-                raise BackendError(_run_message(exc)) from None
-            finally:
+        try:
+            outputs: list[Any] = self._run(self.output_names, feed, slot.options)
+        except Exception as exc:
+            raise BackendError(_run_message(exc)) from None
+        finally:
+            if armed:
                 slot.disarm()
         if self._plain_out:
             return outputs

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .. import errors
-from ..errors import CommandError, NotIntegerError, SyntaxErr, WrongTypeError
+from ..errors import CommandError, SyntaxErr
 from ..keyspace import longdouble
 from ..keyspace.database import STRING_TYPES, Database, as_key, now_ms
 from ..protocol.encoder import OK
@@ -368,19 +368,8 @@ def _mset_generic(client: Client, argv: list[bytes], nx: bool) -> Any:
 
 def _incr_decr(client: Client, key: bytes, incr: int) -> int:
     db = client.db
-    current = db.get(key)
-    if current is None:
-        old = 0
-    elif type(current) is bytes and 0 < len(current) < 19 and current.isdigit():
-        # the counter's usual form: at most 18 ASCII digits cannot overflow
-        if current[0] == 0x30 and len(current) > 1:
-            raise NotIntegerError()  # string2ll refuses leading zeros
-        old = int(current)
-    elif isinstance(current, STRING_TYPES):
-        old = parse_int(current)
-    else:
-        raise WrongTypeError()
-    value = old + incr
+    current = db.get_typed(key, STRING_TYPES)
+    value = incr if current is None else parse_int(current) + incr
     if not LLONG_MIN <= value <= LLONG_MAX:  # both operands are in range: Redis's check
         raise CommandError(errors.OVERFLOW)
     db.set(key, b"%d" % value, keep_ttl=True)

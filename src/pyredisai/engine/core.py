@@ -140,12 +140,7 @@ class Engine:
                 return
             if within or self.single_core:
                 t.pending.append(req)  # this iteration's drain (or a later one)
-                if not t.scheduled:
-                    t.scheduled = True
-                    self._drain_targets.append(t)
-                if not self._drain_scheduled:
-                    self._drain_scheduled = True
-                    self.loop.call_soon(self._drain)
+                self._schedule(t)
                 return
         t.queue.put(req)
 
@@ -190,6 +185,10 @@ class Engine:
     def _defer(self, t: RunTarget, pending: list[RunRequest]) -> None:
         """Put `pending` back in front of what arrived meanwhile, for the next drain."""
         t.pending = pending + t.pending if t.pending else pending
+        self._schedule(t)
+
+    def _schedule(self, t: RunTarget) -> None:
+        """Make sure the next drain runs `t`'s pending requests."""
         if not t.scheduled:
             t.scheduled = True
             self._drain_targets.append(t)

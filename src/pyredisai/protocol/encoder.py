@@ -167,7 +167,7 @@ def _null_array(value: NullArray, resp: int, out: Out) -> None:
 def _array(value: list[Any] | tuple[Any, ...], resp: int, out: Out) -> None:
     n = len(value)
     out.append(_ARRAY_HEADERS[n] if n < 1024 else b"*%d\r\n" % n)
-    encoders = _ENCODERS
+    encoders = ENCODERS
     for item in value:
         encoders.get(type(item), _fallback)(item, resp, out)
 
@@ -176,7 +176,7 @@ def _set(value: list[Any], resp: int, out: Out) -> None:
     if resp == 3:
         out.append(b"~%d\r\n" % len(value))
         for item in value:
-            _ENCODERS.get(type(item), _fallback)(item, resp, out)
+            ENCODERS.get(type(item), _fallback)(item, resp, out)
     else:
         _array(value, resp, out)
 
@@ -185,13 +185,13 @@ def _push(value: list[Any], resp: int, out: Out) -> None:
     if resp == 3:
         out.append(b">%d\r\n" % len(value))
         for item in value:
-            _ENCODERS.get(type(item), _fallback)(item, resp, out)
+            ENCODERS.get(type(item), _fallback)(item, resp, out)
     else:
         _array(value, resp, out)
 
 
 def _map(value: dict[Any, Any], resp: int, out: Out) -> None:
-    encoders = _ENCODERS
+    encoders = ENCODERS
     if resp == 3:
         out.append(b"%%%d\r\n" % len(value))
     else:
@@ -213,14 +213,16 @@ def _fallback(value: Any, resp: int, out: Out) -> None:
     if isinstance(value, CommandError):
         _error(value, resp, out)
         return
-    for cls, enc in _ENCODERS.items():
+    for cls, enc in ENCODERS.items():
         if isinstance(value, cls):
             enc(value, resp, out)
             return
     raise TypeError(f"cannot encode reply of type {type(value).__name__}")
 
 
-_ENCODERS: dict[type, _Encoder] = {
+# Exact type -> encoder. A caller that inlines `encode` (the per-command loop) uses
+# `ENCODERS.get(type(value), encode)(value, resp, out)`, which is `encode(value, resp, out)`.
+ENCODERS: dict[type, _Encoder] = {
     bytes: _bulk,
     bytearray: _bulk,
     memoryview: _bulk,
@@ -242,14 +244,9 @@ _ENCODERS: dict[type, _Encoder] = {
 }
 
 
-ENCODERS: dict[type, _Encoder] = _ENCODERS
-"""Exact type -> encoder, for a caller that inlines `encode` (the per-command loop):
-`ENCODERS.get(type(value), encode)(value, resp, out)` is `encode(value, resp, out)`."""
-
-
 def encode(value: Any, resp: int, out: Out) -> None:
     """Append the wire form of `value` for protocol version `resp` (2 or 3) to `out`."""
-    _ENCODERS.get(type(value), _fallback)(value, resp, out)
+    ENCODERS.get(type(value), _fallback)(value, resp, out)
 
 
 def encode_error(message: str) -> bytes:
@@ -259,4 +256,4 @@ def encode_error(message: str) -> bytes:
 
 def register_encoder(cls: type, encoder: _Encoder) -> None:
     """Let a value type (e.g. a tensor reply) provide its own wire form."""
-    _ENCODERS[cls] = encoder
+    ENCODERS[cls] = encoder

@@ -60,7 +60,6 @@ _HUGE_STAR = re.compile(rb"\*[0-9]{6}").search  # literal prefix: a fast scan
 _HUGE_OTHER = tuple(
     (ord(c), re.compile(re.escape(c.encode()) + rb"[0-9]{6}").search) for c in "~>|"
 )
-_HUGE_PUSH = re.compile(rb">[0-9]{6}").search
 
 
 def _huge_aggregate_at(buf: bytearray, start: int, end: int) -> int:
@@ -547,7 +546,7 @@ class RequestReader:
             plain = False
         else:
             plain = end - start >= _PLAIN_MIN and _plain(buf, start, end)
-            stop = (_huge_star_or_push if plain else _huge_aggregate_at)(buf, start, end)
+            stop = _huge_aggregate_at(buf, start, end)
             if stop < 0:
                 stop = end
         reader = self._hiredis
@@ -692,17 +691,6 @@ def _all_bytes(out: list[Argv], first: int) -> bool:
     except TypeError:
         return False
     return True
-
-
-def _huge_star_or_push(buf: bytearray, start: int, end: int) -> int:
-    """`_huge_aggregate_at` for a buffer known to hold no '~' or '|' byte."""
-    found = _HUGE_STAR(buf, start, end)
-    first = found.start() if found is not None else end
-    if buf.find(b">", start, first) >= 0:
-        found = _HUGE_PUSH(buf, start, first)
-        if found is not None:
-            first = found.start()
-    return first if first < end else -1
 
 
 def _checked(buf: bytearray, consumed: int, cmds: list[Argv], first: int) -> tuple[int, int]:
