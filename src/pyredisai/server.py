@@ -70,7 +70,7 @@ class Client(asyncio.BufferedProtocol):
         "name",
         "lib_name",
         "lib_ver",
-        "authenticated",
+        "_authenticated",
         "user",
         "addr",
         "laddr",
@@ -78,7 +78,7 @@ class Client(asyncio.BufferedProtocol):
         "created",
         "last_interaction",
         "last_cmd",
-        "in_multi",
+        "_in_multi",
         "in_exec",
         "multi_queue",
         "multi_error",
@@ -100,6 +100,7 @@ class Client(asyncio.BufferedProtocol):
         "monitor",
         "kill_reason",
         "extra",
+        "guarded",
     )
 
     def __init__(self, server: Server) -> None:
@@ -113,7 +114,11 @@ class Client(asyncio.BufferedProtocol):
         self.name = b""
         self.lib_name = ""
         self.lib_ver = ""
-        self.authenticated = not server.config["requirepass"]
+        self.subscriptions: set[bytes] = set()
+        self.psubscriptions: set[bytes] = set()
+        self._in_multi = False
+        self._authenticated = True
+        self.authenticated = not server.config["requirepass"]  # sets `guarded`
         self.user = "default"
         self.addr = ""
         self.laddr = ""
@@ -121,14 +126,11 @@ class Client(asyncio.BufferedProtocol):
         self.created = time.monotonic()
         self.last_interaction = self.created
         self.last_cmd = "NULL"
-        self.in_multi = False
         self.in_exec = False  # inside EXEC: blocking commands must not block
         self.multi_queue: list[tuple[CommandSpec, list[bytes]]] = []
         self.multi_error = False
         self.watched: set[tuple[int, bytes]] = set()
         self.watch_dirty = False
-        self.subscriptions: set[bytes] = set()
-        self.psubscriptions: set[bytes] = set()
         self.reply_mode = REPLY_ON  # CLIENT REPLY state, see REPLY_* above
         self.pending: deque[list[bytes]] = deque()
         self.waiting: Deferred | None = None
@@ -145,6 +147,36 @@ class Client(asyncio.BufferedProtocol):
         self.extra: dict[str, Any] = {}
         if not self.authenticated:
             self.reader.set_authenticated(False)
+
+    # -- state that dispatch's per-command policies read ---------------------------------
+    @property
+    def authenticated(self) -> bool:
+        return self._authenticated
+
+    @authenticated.setter
+    def authenticated(self, value: bool) -> None:
+        self._authenticated = value
+        self.update_guard()
+
+    @property
+    def in_multi(self) -> bool:
+        return self._in_multi
+
+    @in_multi.setter
+    def in_multi(self, value: bool) -> None:
+        self._in_multi = value
+        self.update_guard()
+
+    def update_guard(self) -> None:
+        """`guarded`: whether a per-client policy of `Server.dispatch` may apply (not
+        authenticated, inside MULTI, subscribed). Unguarded clients run their plain
+        commands without those checks (see `_run_commands`); every change of that state
+        goes through the two properties above or calls this (pub/sub, RESET)."""
+        self.guarded = (
+            not self._authenticated
+            or self._in_multi
+            or bool(self.subscriptions or self.psubscriptions)
+        )
 
     # -- asyncio protocol ----------------------------------------------------------------
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -217,37 +249,92 @@ class Client(asyncio.BufferedProtocol):
             self.batch = None
 
     def _run_commands(self, cmds: list[list[bytes]] | deque[list[bytes]], out: list[Any]) -> None:
-        dispatch = self.server.dispatch
+        """Run a batch in order. The common command (known, no subcommands, not admin or
+        connection-state, from an unguarded client on an unguarded server) runs inline:
+        arity check, handler, then `Server.call`'s bookkeeping with one clock read per
+        command. Everything else goes through `Server.dispatch`, after which the batch's
+        cached state (reply mode, protocol, guards, propagation) is read again."""
+        server = self.server
+        find_spec = server.command_cache.get
+        keyspace = server.keyspace
+        after_command = server.after_command
         encoders = ENCODERS
-        resp = self.resp
+        # state only `dispatch`-path commands change (CLIENT REPLY, HELLO, CONFIG, PAUSE...)
+        resp, reply_mode, guarded = self.resp, self.reply_mode, server.guarded
+        propagators, monitors, slow_cut = server.propagators, server.monitors, server.slow_cut
+        dirty = 0
+        start = _perf_ns()
         it = iter(cmds)
         for argv in it:
-            try:
-                reply = dispatch(self, argv)
-            except CloseAfterReply as close:
-                encode(close.reply, self.resp, out)
-                self.write_out(out)
-                self.close()
-                return
+            spec = None if guarded or self.guarded else find_spec(argv[0])
+            if (
+                spec is not None
+                and spec.fast
+                and (len(argv) == spec.arity if spec.arity > 0 else len(argv) >= -spec.arity)
+            ):
+                if propagators:
+                    dirty = keyspace.dirty
+                try:
+                    reply = spec.handler(self, argv)
+                except CommandError as exc:
+                    reply = exc
+                except CloseAfterReply as close:
+                    self.close_after(close.reply, out)
+                    return
+                except Exception as exc:  # a bug must not take the server down
+                    reply = server.internal_error(spec, exc)
+                now = _perf_ns()
+                elapsed_us = (now - start) // 1000
+                start = now
+                spec.calls += 1
+                spec.usec += elapsed_us
+                self.last_cmd = spec.name
+                if elapsed_us >= slow_cut:
+                    server.slow_command(self, spec, argv, elapsed_us)
+                if propagators and keyspace.dirty != dirty:
+                    server.propagate(self, spec, argv)
+                if monitors:
+                    server.feed_monitors(self, spec, argv)
+                if after_command:
+                    server.run_after_command()
+                if type(reply) is Raw and not reply_mode:  # +OK, +PONG...: the common reply
+                    out.append(reply)
+                    continue
+                if isinstance(reply, CommandError):
+                    server.count_failed(spec, reply)
+            else:
+                try:
+                    reply = server.dispatch(self, argv)
+                except CloseAfterReply as close:
+                    self.close_after(close.reply, out)
+                    return
+                resp, reply_mode, guarded = self.resp, self.reply_mode, server.guarded
+                propagators, monitors = server.propagators, server.monitors
+                slow_cut = server.slow_cut
+                start = _perf_ns()
             if type(reply) is Deferred:
                 self.pending.extend(it)
                 self.wait_for(reply, out)
                 return
-            if self.reply_mode:
-                mode = self.reply_mode
-                if mode == REPLY_SKIP_NEXT:  # CLIENT REPLY SKIP itself: no reply
+            if reply_mode:
+                if reply_mode == REPLY_SKIP_NEXT:  # CLIENT REPLY SKIP itself: no reply
                     self.reply_mode = REPLY_SKIP
-                elif mode == REPLY_SKIP:  # the one reply SKIP drops
+                elif reply_mode == REPLY_SKIP:  # the one reply SKIP drops
                     self.reply_mode = REPLY_ON
+                reply_mode = self.reply_mode
                 continue
-            if resp != self.resp:  # HELLO switched protocol mid-batch
-                resp = self.resp
-            if type(reply) is Raw:  # pre-encoded constants (+OK, +PONG): the common reply
+            if type(reply) is Raw:
                 out.append(reply)
             else:  # encode() inlined: one call less per command
                 encoders.get(type(reply), encode)(reply, resp, out)
         if out:
             self.write_out(out)
+
+    def close_after(self, reply: Any, out: list[Any]) -> None:
+        """QUIT and the like: send what the batch has so far and `reply`, then close."""
+        encode(reply, self.resp, out)
+        self.write_out(out)
+        self.close()
 
     def write_out(self, out: list[Any]) -> None:
         server = self.server
@@ -376,7 +463,6 @@ class Server:
         self.listeners: list[asyncio.base_events.Server] = []
         self.port = config["port"]
         self.run_id = os.urandom(20).hex()
-        self.commands_processed = 0  # total_commands_processed: an attribute, read by call()
         self.stats: dict[str, int] = {
             "total_connections_received": 0,
             "rejected_connections": 0,
@@ -397,8 +483,9 @@ class Server:
         self.shutdown_hooks: list[Callable[[bool | None], None]] = []
         self.write_barrier: Callable[[], None] | None = None  # run before the next reply write
         self.tick_hooks: list[Callable[[], None]] = []
-        self.loading = False
-        self.replica_read_only = False  # set by replication when this server is a replica
+        self.guarded = False  # a server-wide policy applies to every command: see update_guard
+        self._loading = False
+        self._replica_read_only = False  # set by replication when this server is a replica
         self.shutting_down: asyncio.Future[None] | None = None
         self.ops_samples: deque[tuple[float, int]] = deque(maxlen=16)
         self.net_samples: deque[tuple[float, int, int]] = deque(maxlen=16)
@@ -430,6 +517,29 @@ class Server:
         for attach in SERVER_HOOKS:  # subsystems (persistence, AI engine...) attach here
             attach(self)
         config.listeners.append(self._config_changed)
+
+    @property
+    def loading(self) -> bool:
+        return self._loading
+
+    @loading.setter
+    def loading(self, value: bool) -> None:
+        self._loading = value
+        self.update_guard()
+
+    @property
+    def replica_read_only(self) -> bool:
+        return self._replica_read_only
+
+    @replica_read_only.setter
+    def replica_read_only(self, value: bool) -> None:
+        self._replica_read_only = value
+        self.update_guard()
+
+    def update_guard(self) -> None:
+        """`guarded`: loading, a read-only replica or CLIENT PAUSE: every command goes
+        through `dispatch` (the client loop's shortcut is off)."""
+        self.guarded = self._loading or self._replica_read_only or "dispatch" in self.__dict__
 
     def next_client_id(self) -> int:
         self._client_ids += 1
@@ -529,17 +639,18 @@ class Server:
         return spec
 
     def run_after_command(self) -> None:
-        while self.after_command:
-            work, self.after_command = self.after_command, []
+        after = self.after_command  # the same list for the server's lifetime
+        while after:
+            work = after[:]
+            after.clear()
             for callback in work:
                 callback()
 
     def call(self, client: Client, spec: CommandSpec, argv: list[bytes]) -> Any:
-        """Run one command (also used by EXEC): stats, slow log, monitor, propagation.
+        """Run one command (dispatch and EXEC): stats, slow log, monitor, propagation.
 
-        Every command passes here, so it reads as few attributes as it can: the dirty
-        counter only when something propagates, and one comparison for slow log and
-        latency monitor together."""
+        `Client._run_commands` runs the common command with the same steps inline; both
+        leave the rare work to the helpers below."""
         propagators = self.propagators
         if propagators:
             dirty = self.keyspace.dirty
@@ -551,30 +662,42 @@ class Server:
         except CloseAfterReply:
             raise
         except Exception as exc:  # a bug must not take the server down
-            self.log.warning(f"command {spec.name} raised {exc!r}")
-            reply = CommandError(f"ERR internal error: {exc!r}")
+            reply = self.internal_error(spec, exc)
         elapsed_us = (_perf_ns() - start) // 1000
         spec.calls += 1
         spec.usec += elapsed_us
-        self.commands_processed += 1
         client.last_cmd = spec.name
         if isinstance(reply, CommandError):
-            spec.failed_calls += 1
-            self.count_error(reply.message)
+            self.count_failed(spec, reply)
         if elapsed_us >= self.slow_cut:
             self.slow_command(client, spec, argv, elapsed_us)
-        if (
-            propagators
-            and spec.write
-            and self.keyspace.dirty != dirty
-            and "no-propagate" not in spec.flags  # it propagates its effects itself
-        ):
-            for propagate in propagators:
-                propagate(client.db_index, argv)
-        if self.monitors and "admin" not in spec.flags:
-            # after the handler, as Redis 7 does: AUTH/HELLO have redacted their secrets
-            self.feed_monitors(client, argv)
+        if propagators and self.keyspace.dirty != dirty:
+            self.propagate(client, spec, argv)
+        if self.monitors:
+            self.feed_monitors(client, spec, argv)
         return reply
+
+    @property
+    def commands_processed(self) -> int:
+        """total_commands_processed: every `call` counts its command in `spec.calls`."""
+        from .info import all_specs
+
+        return sum(spec.calls for spec in all_specs())
+
+    def internal_error(self, spec: CommandSpec, exc: Exception) -> CommandError:
+        self.log.warning(f"command {spec.name} raised {exc!r}")
+        return CommandError(f"ERR internal error: {exc!r}")
+
+    def count_failed(self, spec: CommandSpec, error: CommandError) -> None:
+        spec.failed_calls += 1
+        self.count_error(error.message)
+
+    def propagate(self, client: Client, spec: CommandSpec, argv: list[bytes]) -> None:
+        """A write that changed the dataset goes to the AOF and replicas, unless the
+        command propagates its effects itself (model runs, DAGs: `no-propagate`)."""
+        if spec.write and "no-propagate" not in spec.flags:
+            for propagate in self.propagators:
+                propagate(client.db_index, argv)
 
     slowlog_threshold = 10000
 
@@ -657,7 +780,11 @@ class Server:
         while len(self.slowlog) > max_len:
             self.slowlog.pop()
 
-    def feed_monitors(self, client: Client, argv: list[bytes]) -> None:
+    def feed_monitors(self, client: Client, spec: CommandSpec, argv: list[bytes]) -> None:
+        """After the handler, as Redis 7 does: AUTH/HELLO have redacted their secrets;
+        admin commands are not shown."""
+        if "admin" in spec.flags:
+            return
         now = time.time()
         origin = client.addr if client.fd != -2 else "lua"
         if client.extra.get("unix"):
@@ -887,7 +1014,6 @@ class Server:
 
         for key in self.stats:
             self.stats[key] = 0
-        self.commands_processed = 0
         self.error_stats.clear()
         keyspace = self.keyspace
         keyspace.stats_expired = 0
@@ -918,6 +1044,7 @@ class Server:
             self.pause_timer.cancel()
         self.pause_timer = self.loop.call_at(end, self.unpause_clients)
         self.dispatch = self._dispatch_paused  # type: ignore[method-assign]
+        self.update_guard()
 
     def unpause_clients(self) -> None:
         if self.pause_timer is not None:
@@ -925,6 +1052,7 @@ class Server:
             self.pause_timer = None
         self.pause_end = 0.0
         self.__dict__.pop("dispatch", None)
+        self.update_guard()
         if self.postponed and self.loop is not None:
             self.loop.call_soon(self._release_postponed)
 

@@ -3,6 +3,7 @@ path with PyParser fallback, and PyParser only), whole and split at every byte b
 
 from __future__ import annotations
 
+import random
 import time
 from collections.abc import Iterable
 
@@ -166,6 +167,83 @@ def test_fast_path_resumes_after_a_straddling_command() -> None:
     cmds, _ = feed(reader, [data[10:] + data])
     assert cmds == [[b"ECHO", b"hello"]] * 2
     assert reader.buffered() == 0 and not reader._slow
+
+
+# --- differential: the fast path reads exactly what the reference parser reads --------
+
+_PAYLOAD_BYTES = b"ab*$+-=(:~>|%_#,!\r\n\x000123456789"
+_IRREGULAR_ELEMENTS = [
+    b"+x\r\n",
+    b":1\r\n",
+    b"$-1\r\n",
+    b"*0\r\n",
+    b"*1\r\n$1\r\na\r\n",
+    b"%1\r\n:1\r\n:2\r\n",
+    b"~1\r\n$1\r\na\r\n",
+    b"(123\r\n",
+    b"=5\r\ntxt:x\r\n",
+    b"_\r\n",
+    b"#t\r\n",
+    b",1.5\r\n",
+    b"-ERR x\r\n",
+    b"!3\r\nerr\r\n",
+    b">1\r\n$1\r\na\r\n",
+    b"$03\r\nabc\r\n",
+    b"$+3\r\nabc\r\n",
+    b"|1\r\n+a\r\n+b\r\n$1\r\nc\r\n",
+]
+_IRREGULAR_TOP = [
+    b"*0\r\n",
+    b"*-1\r\n",
+    b"~1\r\n$4\r\nPING\r\n",
+    b">1\r\n$4\r\nPING\r\n",
+    b"PING\r\n",
+    b"$4\r\nPING\r\n",
+    b":1\r\n",
+    b"*01\r\n$4\r\nPING\r\n",
+    b"*+1\r\n$4\r\nPING\r\n",
+    b"%1\r\n$1\r\na\r\n$1\r\nb\r\n",
+    b"|1\r\n$1\r\na\r\n$1\r\nb\r\n*1\r\n$4\r\nPING\r\n",
+]
+
+
+def _random_stream(rng: random.Random) -> bytes:
+    # Half the streams keep to payload bytes that never look like a header, so the
+    # whole-read proof is tried on them, not only the element-by-element walk.
+    alphabet = _PAYLOAD_BYTES if rng.random() < 0.5 else b"abc:_-0129"
+    parts = []
+    for _ in range(rng.randint(1, 12)):
+        roll = rng.random()
+        if roll < 0.15:
+            parts.append(rng.choice(_IRREGULAR_TOP))
+            continue
+        argc = rng.randint(1, 4)
+        elements = []
+        for _ in range(argc):
+            if roll > 0.85 and rng.random() < 0.4:
+                elements.append(rng.choice(_IRREGULAR_ELEMENTS))
+            else:
+                payload = bytes(rng.choice(alphabet) for _ in range(rng.randint(0, 12)))
+                elements.append(b"$%d\r\n%s\r\n" % (len(payload), payload))
+        parts.append(b"*%d\r\n" % argc + b"".join(elements))
+    return b"".join(parts)
+
+
+def test_fast_path_matches_the_reference_parser() -> None:
+    """Random streams of canonical commands mixed with every element hiredis reads
+    differently from Redis, whole and cut at random points: the hiredis reader must give
+    the same commands and the same error as PyParser alone (Redis's semantics)."""
+    if not HAVE_HIREDIS:
+        pytest.skip("hiredis not installed")
+    rng = random.Random(20261207)
+    for _ in range(3000):
+        data = _random_stream(rng)
+        expected = parse(data, use_hiredis=False)
+        assert parse(data, use_hiredis=True) == expected, data
+        cuts = sorted(rng.sample(range(1, len(data)), min(3, len(data) - 1)))
+        pieces = [data[a:b] for a, b in zip([0, *cuts], [*cuts, len(data)], strict=True)]
+        got = feed(RequestReader(ReaderLimits(), use_hiredis=True), pieces)
+        assert got == feed(RequestReader(ReaderLimits(), use_hiredis=False), pieces), data
 
 
 # --- big bulks ---------------------------------------------------------------------------

@@ -241,6 +241,7 @@ def reset(client: Client, argv: list[bytes]) -> Any:
         hook(client)
     client.subscriptions.clear()
     client.psubscriptions.clear()
+    client.update_guard()
     client.name = b""
     client.reply_mode = 0
     client.no_evict = False

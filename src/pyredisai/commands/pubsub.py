@@ -80,16 +80,19 @@ class PubSub:
     def subscribe(self, client: Client, channel: bytes) -> None:
         if channel not in client.subscriptions:
             client.subscriptions.add(channel)
+            client.update_guard()
             self.channels.setdefault(channel, {})[client] = None
 
     def unsubscribe(self, client: Client, channel: bytes) -> None:
         if channel in client.subscriptions:
             client.subscriptions.discard(channel)
+            client.update_guard()
             _drop(self.channels, channel, client)
 
     def psubscribe(self, client: Client, pattern: bytes) -> None:
         if pattern not in client.psubscriptions:
             client.psubscriptions.add(pattern)
+            client.update_guard()
             subs = self.patterns.get(pattern)
             if subs is None:
                 self.matchers[pattern] = glob_matcher(pattern)
@@ -99,6 +102,7 @@ class PubSub:
     def punsubscribe(self, client: Client, pattern: bytes) -> None:
         if pattern in client.psubscriptions:
             client.psubscriptions.discard(pattern)
+            client.update_guard()
             _drop(self.patterns, pattern, client)
             if pattern not in self.patterns:
                 self.matchers.pop(pattern, None)

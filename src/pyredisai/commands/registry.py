@@ -96,6 +96,9 @@ class CommandSpec:
     pubsub_ok: bool = False
     loading_ok: bool = False
     stale_ok: bool = False
+    # runs straight from the client's batch loop when no policy applies: see
+    # Client._run_commands and _NOT_FAST
+    fast: bool = False
 
     def key_positions(self, argv: list[bytes]) -> list[int]:
         """Indexes of key arguments (COMMAND GETKEYS, propagation, MOVE of bigargs)."""
@@ -112,6 +115,12 @@ class CommandSpec:
 
 
 COMMANDS: dict[bytes, CommandSpec] = {}  # keyed by lower-case name bytes
+
+# Commands that always go through Server.dispatch: admin commands (they may change what
+# every later command is checked for: pauses, loading, replication) and the connection-
+# state ones (AUTH, HELLO, RESET, QUIT: protocol, authentication). Containers of
+# subcommands too, so the subcommand's own spec is found.
+_NOT_FAST = frozenset(("admin", "no-auth"))
 
 SERVER_HOOKS: list[Callable[[Any], None]] = []
 """Called with each new Server: command groups with state of their own (persistence,
@@ -159,10 +168,12 @@ def command(
             existing = COMMANDS.get(key)
             if existing is not None:
                 spec.subcommands = existing.subcommands
+            spec.fast = not (spec.subcommands or flagset & _NOT_FAST)
             COMMANDS[key] = spec
         else:
             container = COMMANDS[parent.lower().encode()]
             container.subcommands[name.lower()] = spec
+            container.fast = False
         return handler
 
     return decorate

@@ -494,7 +494,7 @@ class RequestReader:
                 if py.buffered() > self._limits.client_query_buffer_limit:
                     return out, None  # the caller closes on buffered(), before any parsing
                 self._drain_slow(out)
-            else:
+            elif nbytes > _PLAIN_MAX or not self._quick(nbytes, out):
                 consumed = self._fast(self._small, 0, nbytes, out)
                 if consumed != nbytes:
                     self._slow = True
@@ -503,6 +503,44 @@ class RequestReader:
         except ProtocolError as exc:
             return out, exc
         return out, None
+
+    def _quick(self, nbytes: int, out: list[Argv]) -> bool:
+        """The common read, proved as a whole: complete canonical commands only.
+
+        One translated copy of the read answers the byte-level questions: no byte that
+        starts an element hiredis reads differently from Redis ("+", "=", "(" come back as
+        bytes; "~", ">", "|" as top-level lists; "%" as a dict), and no "*" header of six
+        or more digits (hiredis would allocate the declared list). After the parse, one
+        "*" per command rules out nested aggregates, `len` over every argument rules out
+        numbers, nulls and errors, and the probe rules out a partial command. Anything
+        else (false alarms from payload bytes included) returns False with `out` and
+        hiredis reset, and `_fast` proves the read element by element.
+        """
+        buf = self._small
+        if buf[0] != 0x2A:  # '*'
+            return False
+        marked = buf[:nbytes].translate(_QUICK_MAP)
+        if marked.find(0x21) >= 0 or marked.find(b"*000000") >= 0:
+            return False
+        reader = self._hiredis
+        assert reader is not None
+        reader.feed(buf, 0, nbytes)  # type: ignore[arg-type]  # any buffer works
+        gets = reader.gets
+        try:
+            argv = gets()
+            while type(argv) is list and argv:
+                out.append(argv)
+                argv = gets()
+            if argv is False and marked.count(0x2A) == len(out):
+                sum(map(len, _chain(out)))  # TypeError unless every argument has a length
+                reader.feed(_PROBE)
+                if reader.gets() == []:
+                    return True
+        except Exception:  # hiredis.ProtocolError, TypeError from the length check
+            pass
+        out.clear()
+        self._hiredis = hiredis.Reader()
+        return False
 
     def _drain_slow(self, out: list[Argv]) -> None:
         """PyParser finishes what hiredis could not; at a boundary hiredis takes over again."""
@@ -620,6 +658,12 @@ class RequestReader:
 _PLAIN_MIN = 128
 _PLAIN_MAX = 8192
 _PROBE = b"*0\r\n"
+# `_quick`'s view of a read: '*' stays, digits become '0', bytes that start an element
+# hiredis misreads become '!', everything else 'a'.
+_QUICK_MAP = bytes(
+    0x2A if b == 0x2A else 0x30 if 0x30 <= b <= 0x39 else 0x21 if b in b"+=(~>|%" else 0x61
+    for b in range(256)
+)
 _JOIN = b"".join
 _chain = chain.from_iterable
 
