@@ -45,7 +45,17 @@ from .config import Config
 from .errors import CommandError
 from .keyspace.database import Database, Keyspace
 from .log import Logger
-from .protocol.encoder import ENCODERS, NULL_ARRAY, QUEUED, Raw, encode, encode_error
+from .protocol.encoder import (
+    BULK_HEADERS,
+    CRLF,
+    ENCODERS,
+    INTS,
+    NULL_ARRAY,
+    QUEUED,
+    Raw,
+    encode,
+    encode_error,
+)
 from .protocol.reader import DEFAULT_LIMITS, ReaderLimits, RequestReader
 
 _perf_ns = time.perf_counter_ns
@@ -101,12 +111,15 @@ class Client(asyncio.BufferedProtocol):
         "kill_reason",
         "extra",
         "guarded",
+        "get_buffer",
     )
 
     def __init__(self, server: Server) -> None:
         self.server = server
         self.transport: asyncio.Transport | None = None
         self.reader = RequestReader(server.reader_limits, use_hiredis=server.use_hiredis)
+        # BufferedProtocol.get_buffer, answered by the reader itself (uvloop looks it up once)
+        self.get_buffer = self.reader.get_buffer  # type: ignore[method-assign]
         self.id = server.next_client_id()
         self.db_index = 0
         self.db: Database = server.keyspace.dbs[0]
@@ -218,14 +231,12 @@ class Client(asyncio.BufferedProtocol):
     def resume_writing(self) -> None:
         self.paused_writing = False
 
-    def get_buffer(self, sizehint: int) -> memoryview:
-        return self.reader.get_buffer(sizehint)
-
     def buffer_updated(self, nbytes: int) -> None:
         server = self.server
-        server.stats["total_net_input_bytes"] += nbytes
+        server.net_input_bytes += nbytes
         self.last_interaction = server.clock  # idle time for `timeout` and CLIENT LIST
-        cmds, error = self.reader.buffer_updated(nbytes)
+        reader = self.reader
+        cmds, error = reader.buffer_updated(nbytes)
         if self.waiting is not None or self.pending:
             self.pending.extend(cmds)
             if len(self.pending) > MAX_PENDING and self.transport is not None:
@@ -235,100 +246,104 @@ class Client(asyncio.BufferedProtocol):
             self.run_commands(cmds)
         if error is not None:
             self.protocol_error(error.message)
-        elif self.reader.buffered() > server.reader_limits.client_query_buffer_limit:
+        elif reader.slow and reader.buffered() > server.reader_limits.client_query_buffer_limit:
             server.log.warning(f"Closing client that reached max query buffer length: id={self.id}")
             self.close()
 
     # -- running commands ----------------------------------------------------------------
     def run_commands(self, cmds: list[list[bytes]] | deque[list[bytes]]) -> None:
+        """Run a batch in order. The common command (known, `fast_argc` arguments, from
+        an unguarded client on an unguarded server) runs inline: handler, then
+        `Server.call`'s bookkeeping with one clock read per command. Everything else goes
+        through `Server.dispatch`, after which the state the batch caches (reply mode,
+        protocol, guards, propagation) is read again: only such commands change it."""
         out: list[Any] = []
         self.batch = out  # pushes raised by this batch go after its earlier replies
         try:
-            self._run_commands(cmds, out)
+            server = self.server
+            find_spec = server.command_cache.get
+            keyspace = server.keyspace
+            after_command = server.after_command
+            encoders = ENCODERS
+            bulk_headers, small_bulk = BULK_HEADERS, len(BULK_HEADERS)
+            ints, small_int = INTS, len(INTS) - 1
+            # state only `dispatch`-path commands change (CLIENT REPLY, HELLO, CONFIG, PAUSE...)
+            resp, reply_mode, guarded = self.resp, self.reply_mode, server.guarded or self.guarded
+            propagators, monitors, slow_cut = server.propagators, server.monitors, server.slow_cut
+            dirty = 0
+            start = _perf_ns()
+            it = iter(cmds)
+            for argv in it:
+                spec = None if guarded else find_spec(argv[0])
+                if spec is not None and len(argv) in spec.fast_argc:
+                    if propagators:
+                        dirty = keyspace.dirty
+                    try:
+                        reply = spec.handler(self, argv)
+                    except CommandError as exc:
+                        reply = exc
+                    except CloseAfterReply as close:
+                        self.close_after(close.reply, out)
+                        return
+                    except Exception as exc:  # a bug must not take the server down
+                        reply = server.internal_error(spec, exc)
+                    now = _perf_ns()
+                    elapsed_us = (now - start) // 1000
+                    start = now
+                    spec.calls += 1
+                    spec.usec += elapsed_us
+                    self.last_cmd = spec.name
+                    if elapsed_us >= slow_cut:
+                        server.slow_command(self, spec, argv, elapsed_us)
+                    if propagators and keyspace.dirty != dirty:
+                        server.propagate(self, spec, argv)
+                    if monitors:
+                        server.feed_monitors(self, spec, argv)
+                    if after_command:
+                        server.run_after_command()
+                    if not reply_mode:  # the common replies, encoded here
+                        kind = type(reply)
+                        if kind is Raw:  # +OK, +PONG...
+                            out.append(reply)
+                            continue
+                        if kind is bytes and len(reply) < small_bulk:
+                            out += (bulk_headers[len(reply)], reply, CRLF)
+                            continue
+                        if kind is int and -1 <= reply < small_int:
+                            out.append(ints[reply + 1])
+                            continue
+                    if isinstance(reply, CommandError):
+                        server.count_failed(spec, reply)
+                else:
+                    try:
+                        reply = server.dispatch(self, argv)
+                    except CloseAfterReply as close:
+                        self.close_after(close.reply, out)
+                        return
+                    resp, reply_mode = self.resp, self.reply_mode
+                    guarded = server.guarded or self.guarded
+                    propagators, monitors = server.propagators, server.monitors
+                    slow_cut = server.slow_cut
+                    start = _perf_ns()
+                if type(reply) is Deferred:
+                    self.pending.extend(it)
+                    self.wait_for(reply, out)
+                    return
+                if reply_mode:
+                    if reply_mode == REPLY_SKIP_NEXT:  # CLIENT REPLY SKIP itself: no reply
+                        self.reply_mode = REPLY_SKIP
+                    elif reply_mode == REPLY_SKIP:  # the one reply SKIP drops
+                        self.reply_mode = REPLY_ON
+                    reply_mode = self.reply_mode
+                    continue
+                if type(reply) is Raw:
+                    out.append(reply)
+                else:  # encode() inlined: one call less per command
+                    encoders.get(type(reply), encode)(reply, resp, out)
+            if out:
+                self.write_out(out)
         finally:
             self.batch = None
-
-    def _run_commands(self, cmds: list[list[bytes]] | deque[list[bytes]], out: list[Any]) -> None:
-        """Run a batch in order. The common command (known, no subcommands, not admin or
-        connection-state, from an unguarded client on an unguarded server) runs inline:
-        arity check, handler, then `Server.call`'s bookkeeping with one clock read per
-        command. Everything else goes through `Server.dispatch`, after which the batch's
-        cached state (reply mode, protocol, guards, propagation) is read again."""
-        server = self.server
-        find_spec = server.command_cache.get
-        keyspace = server.keyspace
-        after_command = server.after_command
-        encoders = ENCODERS
-        # state only `dispatch`-path commands change (CLIENT REPLY, HELLO, CONFIG, PAUSE...)
-        resp, reply_mode, guarded = self.resp, self.reply_mode, server.guarded
-        propagators, monitors, slow_cut = server.propagators, server.monitors, server.slow_cut
-        dirty = 0
-        start = _perf_ns()
-        it = iter(cmds)
-        for argv in it:
-            spec = None if guarded or self.guarded else find_spec(argv[0])
-            if (
-                spec is not None
-                and spec.fast
-                and (len(argv) == spec.arity if spec.arity > 0 else len(argv) >= -spec.arity)
-            ):
-                if propagators:
-                    dirty = keyspace.dirty
-                try:
-                    reply = spec.handler(self, argv)
-                except CommandError as exc:
-                    reply = exc
-                except CloseAfterReply as close:
-                    self.close_after(close.reply, out)
-                    return
-                except Exception as exc:  # a bug must not take the server down
-                    reply = server.internal_error(spec, exc)
-                now = _perf_ns()
-                elapsed_us = (now - start) // 1000
-                start = now
-                spec.calls += 1
-                spec.usec += elapsed_us
-                self.last_cmd = spec.name
-                if elapsed_us >= slow_cut:
-                    server.slow_command(self, spec, argv, elapsed_us)
-                if propagators and keyspace.dirty != dirty:
-                    server.propagate(self, spec, argv)
-                if monitors:
-                    server.feed_monitors(self, spec, argv)
-                if after_command:
-                    server.run_after_command()
-                if type(reply) is Raw and not reply_mode:  # +OK, +PONG...: the common reply
-                    out.append(reply)
-                    continue
-                if isinstance(reply, CommandError):
-                    server.count_failed(spec, reply)
-            else:
-                try:
-                    reply = server.dispatch(self, argv)
-                except CloseAfterReply as close:
-                    self.close_after(close.reply, out)
-                    return
-                resp, reply_mode, guarded = self.resp, self.reply_mode, server.guarded
-                propagators, monitors = server.propagators, server.monitors
-                slow_cut = server.slow_cut
-                start = _perf_ns()
-            if type(reply) is Deferred:
-                self.pending.extend(it)
-                self.wait_for(reply, out)
-                return
-            if reply_mode:
-                if reply_mode == REPLY_SKIP_NEXT:  # CLIENT REPLY SKIP itself: no reply
-                    self.reply_mode = REPLY_SKIP
-                elif reply_mode == REPLY_SKIP:  # the one reply SKIP drops
-                    self.reply_mode = REPLY_ON
-                reply_mode = self.reply_mode
-                continue
-            if type(reply) is Raw:
-                out.append(reply)
-            else:  # encode() inlined: one call less per command
-                encoders.get(type(reply), encode)(reply, resp, out)
-        if out:
-            self.write_out(out)
 
     def close_after(self, reply: Any, out: list[Any]) -> None:
         """QUIT and the like: send what the batch has so far and `reply`, then close."""
@@ -344,12 +359,17 @@ class Client(asyncio.BufferedProtocol):
             barrier()
         transport = self.transport
         if transport is not None and not self.closing:
+            if len(out) == 1:
+                data = out[0]
+                server.net_output_bytes += len(data)
+                transport.write(data)
+                return
             size = sum(map(len, out))
-            server.stats["total_net_output_bytes"] += size
+            server.net_output_bytes += size
             if size <= SMALL_WRITE:
                 # One buffer per batch: cheaper for the transport than many small pieces
                 # (uvloop builds an iovec entry per piece); big payloads stay uncopied.
-                transport.write(out[0] if len(out) == 1 else b"".join(out))
+                transport.write(b"".join(out))
             else:
                 transport.writelines(out)
 
@@ -466,14 +486,14 @@ class Server:
         self.stats: dict[str, int] = {
             "total_connections_received": 0,
             "rejected_connections": 0,
-            "total_net_input_bytes": 0,
-            "total_net_output_bytes": 0,
             "expired_keys": 0,
             "keyspace_hits": 0,
             "keyspace_misses": 0,
             "total_error_replies": 0,
             "unexpected_error_replies": 0,
         }
+        self.net_input_bytes = 0  # total_net_input_bytes / total_net_output_bytes
+        self.net_output_bytes = 0
         self.error_stats: dict[str, int] = {}
         self.slowlog: deque[list[Any]] = deque()
         self.slowlog_next_id = 0
@@ -962,11 +982,8 @@ class Server:
             else:
                 self.keyspace.refresh_lru_clock()
             self.stats["expired_keys"] = self.keyspace.stats_expired
-            stats = self.stats
             self.ops_samples.append((now, self.commands_processed))
-            self.net_samples.append(
-                (now, stats["total_net_input_bytes"], stats["total_net_output_bytes"])
-            )
+            self.net_samples.append((now, self.net_input_bytes, self.net_output_bytes))
             timeout = self.config["timeout"]
             if timeout and now - self._last_timeout_check >= 1.0:
                 self._last_timeout_check = now
@@ -1014,6 +1031,7 @@ class Server:
 
         for key in self.stats:
             self.stats[key] = 0
+        self.net_input_bytes = self.net_output_bytes = 0
         self.error_stats.clear()
         keyspace = self.keyspace
         keyspace.stats_expired = 0

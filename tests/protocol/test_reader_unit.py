@@ -166,7 +166,7 @@ def test_fast_path_resumes_after_a_straddling_command() -> None:
     assert cmds == [] and reader.buffered() == 2  # "EC": the header is parsed already
     cmds, _ = feed(reader, [data[10:] + data])
     assert cmds == [[b"ECHO", b"hello"]] * 2
-    assert reader.buffered() == 0 and not reader._slow
+    assert reader.buffered() == 0 and not reader.slow
 
 
 # --- differential: the fast path reads exactly what the reference parser reads --------

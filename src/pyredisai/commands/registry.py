@@ -68,7 +68,7 @@ Handler = Callable[["Client", list[bytes]], Any]
 KeysFn = Callable[[list[bytes]], list[int]]
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class CommandSpec:
     name: str  # lower case, e.g. "get", "client|list", "ai.tensorset"
     arity: int  # Redis sign rule: negative means "at least -arity"
@@ -96,9 +96,9 @@ class CommandSpec:
     pubsub_ok: bool = False
     loading_ok: bool = False
     stale_ok: bool = False
-    # runs straight from the client's batch loop when no policy applies: see
-    # Client._run_commands and _NOT_FAST
-    fast: bool = False
+    # argument counts that the client's batch loop runs inline, without dispatch (right
+    # arity, no policy flag: see _NOT_FAST and Client.run_commands); empty for the rest
+    fast_argc: range = range(0)
 
     def key_positions(self, argv: list[bytes]) -> list[int]:
         """Indexes of key arguments (COMMAND GETKEYS, propagation, MOVE of bigargs)."""
@@ -116,11 +116,11 @@ class CommandSpec:
 
 COMMANDS: dict[bytes, CommandSpec] = {}  # keyed by lower-case name bytes
 
-# Commands that always go through Server.dispatch: admin commands (they may change what
-# every later command is checked for: pauses, loading, replication) and the connection-
-# state ones (AUTH, HELLO, RESET, QUIT: protocol, authentication). Containers of
-# subcommands too, so the subcommand's own spec is found.
-_NOT_FAST = frozenset(("admin", "no-auth"))
+# Commands that always go through Server.dispatch, because they may change what later
+# commands are checked for: admin commands (pauses, loading, replication), connection
+# state (AUTH, HELLO, RESET, QUIT: protocol, authentication), MULTI/EXEC/DISCARD/WATCH
+# and (un)subscribing. Containers of subcommands too, so the subcommand's spec is found.
+_NOT_FAST = frozenset(("admin", "no-auth", "multi-control", "pubsub"))
 
 SERVER_HOOKS: list[Callable[[Any], None]] = []
 """Called with each new Server: command groups with state of their own (persistence,
@@ -168,12 +168,13 @@ def command(
             existing = COMMANDS.get(key)
             if existing is not None:
                 spec.subcommands = existing.subcommands
-            spec.fast = not (spec.subcommands or flagset & _NOT_FAST)
+            if not (spec.subcommands or flagset & _NOT_FAST):
+                spec.fast_argc = range(arity, arity + 1) if arity > 0 else range(-arity, 1 << 31)
             COMMANDS[key] = spec
         else:
             container = COMMANDS[parent.lower().encode()]
             container.subcommands[name.lower()] = spec
-            container.fast = False
+            container.fast_argc = range(0)
         return handler
 
     return decorate

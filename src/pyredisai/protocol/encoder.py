@@ -75,9 +75,9 @@ QUEUED = Raw(b"+QUEUED\r\n")
 CRLF = b"\r\n"
 NULL_BULK = (b"$-1\r\n", b"$-1\r\n", b"$-1\r\n", b"_\r\n")  # indexed by RESP version
 NULL_ARR = (b"*-1\r\n", b"*-1\r\n", b"*-1\r\n", b"_\r\n")
-_INTS = [b":%d\r\n" % i for i in range(-1, 10001)]
+INTS = [b":%d\r\n" % i for i in range(-1, 10001)]  # INTS[n + 1] is :n
 _ARRAY_HEADERS = [b"*%d\r\n" % i for i in range(1024)]
-_BULK_HEADERS = [b"$%d\r\n" % i for i in range(1024)]
+BULK_HEADERS = [b"$%d\r\n" % i for i in range(1024)]
 
 
 def format_double(value: float) -> bytes:
@@ -110,7 +110,9 @@ _Encoder = Callable[[Any, int, Out], None]
 
 def _bulk(value: bytes | bytearray | memoryview, resp: int, out: Out) -> None:
     n = len(value)
-    if n < BIG_PAYLOAD:
+    if n < len(BULK_HEADERS):  # three pieces: cheaper than formatting one
+        out += (BULK_HEADERS[n], value, CRLF)
+    elif n < BIG_PAYLOAD:
         out.append(b"$%d\r\n%s\r\n" % (n, value))
     else:
         out.append(b"$%d\r\n" % n)
@@ -136,7 +138,7 @@ def _verbatim(value: str, resp: int, out: Out) -> None:
 
 def _int(value: int, resp: int, out: Out) -> None:
     if -1 <= value <= 10000:
-        out.append(_INTS[value + 1])
+        out.append(INTS[value + 1])
     else:
         out.append(b":%d\r\n" % value)
 
@@ -145,7 +147,7 @@ def _bool(value: bool, resp: int, out: Out) -> None:
     if resp == 3:
         out.append(b"#t\r\n" if value else b"#f\r\n")
     else:
-        out.append(_INTS[2] if value else _INTS[1])
+        out.append(INTS[2] if value else INTS[1])
 
 
 def _float(value: float, resp: int, out: Out) -> None:

@@ -453,7 +453,7 @@ class RequestReader:
         "_py",
         "_small",
         "_small_view",
-        "_slow",
+        "slow",
         "use_hiredis",
     )
 
@@ -462,7 +462,8 @@ class RequestReader:
         self._hiredis = hiredis.Reader() if self.use_hiredis else None
         self._limits = limits
         self._py = PyParser(limits)
-        self._slow = not self.use_hiredis  # True while PyParser owns the stream
+        # True while PyParser owns the stream; only then can `buffered()` be non-zero
+        self.slow = not self.use_hiredis
         self._small = bytearray(RECV_SIZE)
         self._small_view = memoryview(self._small)
         self._into_big = False  # whether the last get_buffer handed out the big bulk
@@ -471,21 +472,24 @@ class RequestReader:
         """Unauthenticated clients get Redis's tighter limits, enforced by PyParser."""
         self._py.authenticated = value
         if not value:
-            self._slow = True
+            self.slow = True
 
     def get_buffer(self, sizehint: int) -> memoryview:
-        view = self._py.big_view() if self._slow else None
-        self._into_big = view is not None
-        return view if view is not None else self._small_view
+        if self.slow:
+            view = self._py.big_view()
+            self._into_big = view is not None  # read by buffer_updated only while slow
+            if view is not None:
+                return view
+        return self._small_view
 
     def buffered(self) -> int:
-        return self._py.buffered() if self._slow else 0
+        return self._py.buffered() if self.slow else 0
 
     def buffer_updated(self, nbytes: int) -> tuple[list[Argv], ProtocolError | None]:
         out: list[Argv] = []
         py = self._py
         try:
-            if self._slow:
+            if self.slow:
                 if self._into_big:
                     # The kernel wrote straight into the big bulk's buffer.
                     py.big_received(nbytes)
@@ -497,7 +501,7 @@ class RequestReader:
             elif nbytes > _PLAIN_MAX or not self._quick(nbytes, out):
                 consumed = self._fast(self._small, 0, nbytes, out)
                 if consumed != nbytes:
-                    self._slow = True
+                    self.slow = True
                     py.feed(self._small_view[consumed:nbytes])
                     self._drain_slow(out)
         except ProtocolError as exc:
@@ -551,7 +555,7 @@ class RequestReader:
             consumed = self._fast(buf, start, end, out) if start < end else end
             if consumed == end:
                 py.clear()
-                self._slow = False
+                self.slow = False
                 return
             py.pos = consumed
 
