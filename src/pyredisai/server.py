@@ -66,6 +66,8 @@ REPLY_ON, REPLY_OFF, REPLY_SKIP_NEXT, REPLY_SKIP = 0, 1, 2, 3
 MAX_PENDING = 10_000  # queued commands of a waiting client before reading pauses
 COMMAND_CACHE_MAX = 4096  # spellings of command names remembered by Server.lookup_command
 SMALL_WRITE = 64 * 1024  # replies up to this size are joined into one buffer per batch
+_SMALL_BULK = len(BULK_HEADERS)  # replies the batch loop encodes itself: bulks shorter than
+_SMALL_INT = len(INTS) - 1  # this, integers from -1 to below this
 
 
 class Client(asyncio.BufferedProtocol):
@@ -264,9 +266,6 @@ class Client(asyncio.BufferedProtocol):
             find_spec = server.command_cache.get
             keyspace = server.keyspace
             after_command = server.after_command
-            encoders = ENCODERS
-            bulk_headers, small_bulk = BULK_HEADERS, len(BULK_HEADERS)
-            ints, small_int = INTS, len(INTS) - 1
             # state only `dispatch`-path commands change (CLIENT REPLY, HELLO, CONFIG, PAUSE...)
             resp, reply_mode, guarded = self.resp, self.reply_mode, server.guarded or self.guarded
             propagators, monitors, slow_cut = server.propagators, server.monitors, server.slow_cut
@@ -306,11 +305,11 @@ class Client(asyncio.BufferedProtocol):
                         if kind is Raw:  # +OK, +PONG...
                             out.append(reply)
                             continue
-                        if kind is bytes and len(reply) < small_bulk:
-                            out += (bulk_headers[len(reply)], reply, CRLF)
+                        if kind is bytes and len(reply) < _SMALL_BULK:
+                            out += (BULK_HEADERS[len(reply)], reply, CRLF)
                             continue
-                        if kind is int and -1 <= reply < small_int:
-                            out.append(ints[reply + 1])
+                        if kind is int and -1 <= reply < _SMALL_INT:
+                            out.append(INTS[reply + 1])
                             continue
                     if isinstance(reply, CommandError):
                         server.count_failed(spec, reply)
@@ -339,7 +338,7 @@ class Client(asyncio.BufferedProtocol):
                 if type(reply) is Raw:
                     out.append(reply)
                 else:  # encode() inlined: one call less per command
-                    encoders.get(type(reply), encode)(reply, resp, out)
+                    ENCODERS.get(type(reply), encode)(reply, resp, out)
             if out:
                 self.write_out(out)
         finally:
