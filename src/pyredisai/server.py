@@ -308,8 +308,11 @@ class Client(asyncio.BufferedProtocol):
                         if kind is bytes and len(reply) < _SMALL_BULK:
                             out += (BULK_HEADERS[len(reply)], reply, CRLF)
                             continue
-                        if kind is int and -1 <= reply < _SMALL_INT:
-                            out.append(INTS[reply + 1])
+                        if kind is int:
+                            if -1 <= reply < _SMALL_INT:
+                                out.append(INTS[reply + 1])
+                            else:
+                                out.append(b":%d\r\n" % reply)
                             continue
                     if isinstance(reply, CommandError):
                         server.count_failed(spec, reply)

@@ -12,6 +12,8 @@ LLONG_MAX = 2**63 - 1
 
 def parse_int(arg: bytes | bytearray, error: str | None = None) -> int:
     """Redis string2ll: strict decimal 64-bit integer, else 'value is not an integer'."""
+    if arg.isdigit() and len(arg) < 19 and arg[0] != 0x30:  # the usual counter: in range
+        return int(arg)
     if 0 < len(arg) <= 20:
         first = arg[0]
         if 0x30 < first <= 0x39 or (first == 0x30 and len(arg) == 1):
