@@ -28,6 +28,7 @@ from typing import Any
 from .common import SERVER_CPU, pin_prefix, write_result
 
 COMMANDS: dict[str, list[bytes]] = {
+    "ping_inline": [],  # sent as the inline line "PING\r\n", like redis-benchmark
     "ping": [b"PING"],
     "set": [b"SET", b"key:__rand_int__", b"xxx"],
     "get": [b"GET", b"key:__rand_int__"],
@@ -81,7 +82,7 @@ def measure(command: str, pipeline: int, reads: int, repeat: int) -> float:
     server.loop = loop
     client = Client(server)
     client.connection_made(_CountingTransport())  # type: ignore[arg-type]
-    data = encode(COMMANDS[command]) * pipeline
+    data = (encode(COMMANDS[command]) if COMMANDS[command] else b"PING\r\n") * pipeline
     size = len(data)
     client.db.data[b"key:__rand_int__"] = b"xxx"
 

@@ -16,6 +16,7 @@ from pyredisai.protocol.reader import (
     ReaderLimits,
     RequestReader,
     split_inline,
+    split_inline_bytewise,
 )
 
 PARSERS = [
@@ -217,6 +218,11 @@ def _random_stream(rng: random.Random) -> bytes:
         if roll < 0.15:
             parts.append(rng.choice(_IRREGULAR_TOP))
             continue
+        if roll < 0.3:  # an inline command line, now and then with bytes it treats specially
+            words = b"ab \t" if rng.random() < 0.7 else b"ab \t\x0b\"'*\x00\r"
+            line = bytes(rng.choice(words) for _ in range(rng.randint(0, 10)))
+            parts.append(line + rng.choice([b"\n", b"\r\n"]))
+            continue
         argc = rng.randint(1, 4)
         elements = []
         for _ in range(argc):
@@ -227,6 +233,15 @@ def _random_stream(rng: random.Random) -> bytes:
                 elements.append(b"$%d\r\n%s\r\n" % (len(payload), payload))
         parts.append(b"*%d\r\n" % argc + b"".join(elements))
     return b"".join(parts)
+
+
+def test_split_inline_shortcut_matches_the_bytewise_split() -> None:
+    """bytes.split() stands in for sdssplitargs only on lines it reads the same way."""
+    rng = random.Random(7)
+    alphabet = b"ab  \t\r\n\x0b\x0c\x00\"'\\x4"
+    for _ in range(5000):
+        line = bytes(rng.choice(alphabet) for _ in range(rng.randint(0, 14)))
+        assert split_inline(line) == split_inline_bytewise(line), line
 
 
 def test_fast_path_matches_the_reference_parser() -> None:

@@ -147,8 +147,20 @@ _HEX = b"0123456789abcdefABCDEF"
 _SPACE = b" \n\r\t\x0b\x0c\x00"  # isspace(), plus the C string's terminator
 
 
+# Bytes that make sdssplitargs differ from bytes.split(): quotes, and the C terminator,
+# VT and FF (sdssplitargs skips those only between words, never inside one).
+_INLINE_SPECIAL = re.compile(rb"[\"'\x00\x0b\x0c]").search
+
+
 def split_inline(line: bytes | bytearray) -> Argv | None:
     """sdssplitargs: split an inline command line; None means unbalanced quotes."""
+    if _INLINE_SPECIAL(line) is None:  # the usual line: words between spaces and tabs
+        return line.split()  # type: ignore[return-value]  # bytes in, bytes out
+    return split_inline_bytewise(line)
+
+
+def split_inline_bytewise(line: bytes | bytearray) -> Argv | None:
+    """sdssplitargs byte by byte: quotes, escapes, VT/FF and NUL as Redis reads them."""
     args: Argv = []
     i, n = 0, len(line)
     while True:
@@ -498,6 +510,11 @@ class RequestReader:
                 if py.buffered() > self._limits.client_query_buffer_limit:
                     return out, None  # the caller closes on buffered(), before any parsing
                 self._drain_slow(out)
+            elif self._small[0] != 0x2A:  # '*'
+                if nbytes > _PLAIN_MAX or not self._inline_lines(nbytes, out):
+                    self.slow = True
+                    py.feed(self._small_view[:nbytes])
+                    self._drain_slow(out)
             elif nbytes <= _SPLIT_MAX and self._split(nbytes, out):
                 pass
             elif nbytes > _PLAIN_MAX or not self._quick(nbytes, out):
@@ -509,6 +526,19 @@ class RequestReader:
         except ProtocolError as exc:
             return out, exc
         return out, None
+
+    def _inline_lines(self, nbytes: int, out: list[Argv]) -> bool:
+        """A read of whole inline commands (telnet, redis-benchmark PING_INLINE).
+
+        With no '*' anywhere (no multibulk can start), no byte that `split_inline`
+        treats specially and a final newline, each line is its words: `bytes.split`
+        drops the CR of CRLF and skips empty lines as Redis does. Otherwise False and
+        PyParser reads it."""
+        data = bytes(self._small_view[:nbytes])
+        if data[-1] != 0x0A or 0x2A in data or _INLINE_SPECIAL(data) is not None:
+            return False
+        out += filter(None, map(bytes.split, data.split(b"\n")))
+        return True
 
     def _split(self, nbytes: int, out: list[Argv]) -> bool:
         """A short read (one command, usually) proved by its own canonical layout.
