@@ -35,6 +35,7 @@ COMMANDS: dict[str, list[bytes]] = {
     "incr": [b"INCR", b"counter:__rand_int__"],
     "lpush": [b"LPUSH", b"mylist", b"xxx"],
     "hset": [b"HSET", b"myhash", b"element:__rand_int__", b"xxx"],
+    "mset": [b"MSET", *[b"key:__rand_int__", b"xxx"] * 10],
 }
 
 

@@ -130,6 +130,7 @@ SCRIPTS: dict[str, list[str]] = {
         "GET nokey",
         "SET a 1",
         "SET a 2",
+        "MSET m1 1 a 3 m2 2",
         "ZADD z 1 a",
         "ZADD z 2 b",
         "ZSCORE nokey a",

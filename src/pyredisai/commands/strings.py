@@ -357,14 +357,19 @@ def _mset_generic(client: Client, argv: list[bytes], nx: bool) -> Any:
     if len(argv) % 2 == 0:
         raise CommandError(errors.WRONG_ARITY.format("msetnx" if nx else "mset"))
     db = client.db
-    keys = [as_key(argv[j]) for j in range(1, len(argv), 2)]
+    keys = argv[1::2]
+    if bytearray in map(type, keys):  # arguments of 1 MiB or more
+        keys = [as_key(key) for key in keys]
     if nx:
         for key in keys:
             if db.get(key) is not None:
                 return 0
-    for key, value in zip(keys, argv[2::2], strict=True):
-        db.set(key, value)
-        _notify(db, "set", key, "$")
+    if db.plain_writes:
+        db.set_many(keys, argv[2::2])
+    else:  # "new" and "set" events interleave per key, as in Redis
+        for key, value in zip(keys, argv[2::2], strict=True):
+            db.set(key, value)
+            _notify(db, "set", key, "$")
     return 1 if nx else OK
 
 

@@ -173,6 +173,24 @@ class Database:
         if keyspace.watching:
             keyspace.modified_watched(self, key)
 
+    def set_many(self, keys: list[bytes], values: list[Any]) -> None:
+        """`set` for each pair in order, for when nobody watches keys or listens to
+        keyspace events (MSET's hot path: the caller checks `plain_writes`)."""
+        keyspace = self.keyspace
+        data, expires, atime, clock = self.data, self.expires, self.atime, keyspace.lru_clock
+        for key, value in zip(keys, values, strict=True):
+            data[key] = value
+            if expires and key in expires:
+                del expires[key]
+            atime[key] = clock
+        keyspace.dirty += len(keys)
+
+    @property
+    def plain_writes(self) -> bool:
+        """No keyspace notifications and no WATCH: `set_many` may stand for `set`s."""
+        keyspace = self.keyspace
+        return keyspace.notify_hook is None and not keyspace.watching
+
     def delete(self, key: bytes) -> bool:
         if key in self.data:
             if self.peek(key) is None:  # expired: already reclaimed
