@@ -70,6 +70,21 @@ _SMALL_BULK = len(BULK_HEADERS)  # replies the batch loop encodes itself: bulks 
 _SMALL_INT = len(INTS) - 1  # this, integers from -1 to below this
 
 
+class GuardFlag:
+    """A boolean attribute (kept in `_<name>`) whose every change makes its owner
+    recompute `guarded`, the one flag the client's batch loop reads per command."""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.slot = "_" + name
+
+    def __get__(self, obj: Any, objtype: type | None = None) -> Any:
+        return self if obj is None else getattr(obj, self.slot)
+
+    def __set__(self, obj: Any, value: bool) -> None:
+        setattr(obj, self.slot, value)
+        obj.update_guard()
+
+
 class Client(asyncio.BufferedProtocol):
     __slots__ = (
         "server",
@@ -164,29 +179,14 @@ class Client(asyncio.BufferedProtocol):
             self.reader.set_authenticated(False)
 
     # -- state that dispatch's per-command policies read ---------------------------------
-    @property
-    def authenticated(self) -> bool:
-        return self._authenticated
-
-    @authenticated.setter
-    def authenticated(self, value: bool) -> None:
-        self._authenticated = value
-        self.update_guard()
-
-    @property
-    def in_multi(self) -> bool:
-        return self._in_multi
-
-    @in_multi.setter
-    def in_multi(self, value: bool) -> None:
-        self._in_multi = value
-        self.update_guard()
+    authenticated = GuardFlag()
+    in_multi = GuardFlag()
 
     def update_guard(self) -> None:
         """`guarded`: whether a per-client policy of `Server.dispatch` may apply (not
         authenticated, inside MULTI, subscribed). Unguarded clients run their plain
-        commands without those checks (see `_run_commands`); every change of that state
-        goes through the two properties above or calls this (pub/sub, RESET)."""
+        commands without those checks (see `run_commands`); every change of that state
+        goes through the two flags above or calls this (pub/sub, RESET)."""
         self.guarded = (
             not self._authenticated
             or self._in_multi
@@ -507,7 +507,7 @@ class Server:
         self.tick_hooks: list[Callable[[], None]] = []
         self.guarded = False  # a server-wide policy applies to every command: see update_guard
         self._loading = False
-        self._replica_read_only = False  # set by replication when this server is a replica
+        self._replica_read_only = False
         self.shutting_down: asyncio.Future[None] | None = None
         self.ops_samples: deque[tuple[float, int]] = deque(maxlen=16)
         self.net_samples: deque[tuple[float, int, int]] = deque(maxlen=16)
@@ -540,23 +540,8 @@ class Server:
             attach(self)
         config.listeners.append(self._config_changed)
 
-    @property
-    def loading(self) -> bool:
-        return self._loading
-
-    @loading.setter
-    def loading(self, value: bool) -> None:
-        self._loading = value
-        self.update_guard()
-
-    @property
-    def replica_read_only(self) -> bool:
-        return self._replica_read_only
-
-    @replica_read_only.setter
-    def replica_read_only(self, value: bool) -> None:
-        self._replica_read_only = value
-        self.update_guard()
+    loading = GuardFlag()
+    replica_read_only = GuardFlag()  # set by replication when this server is a replica
 
     def update_guard(self) -> None:
         """`guarded`: loading, a read-only replica or CLIENT PAUSE: every command goes

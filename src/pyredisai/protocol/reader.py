@@ -27,6 +27,7 @@ import ctypes
 import re
 from dataclasses import dataclass
 from itertools import chain, islice
+from typing import Any
 
 from .. import errors
 from ..errors import ProtocolError
@@ -587,28 +588,21 @@ class RequestReader:
         else (false alarms from payload bytes included) returns False with `out` and
         hiredis reset, and `_fast` proves the read element by element.
         """
-        buf = self._small
-        if buf[0] != 0x2A:  # '*'
-            return False
+        buf = self._small  # starts with '*': buffer_updated sends other reads elsewhere
         marked = buf[:nbytes].translate(_QUICK_MAP)
         if marked.find(0x21) >= 0 or marked.find(b"*000000") >= 0:
             return False
         reader = self._hiredis
         assert reader is not None
-        reader.feed(buf, 0, nbytes)  # type: ignore[arg-type]  # any buffer works
-        gets = reader.gets
-        try:
-            argv = gets()
-            while type(argv) is list and argv:
-                out.append(argv)
-                argv = gets()
-            if argv is False and marked.count(0x2A) == len(out):
+        ended = _hiredis_commands(reader, buf, 0, nbytes, out)
+        if ended is False and marked.count(0x2A) == len(out):
+            try:
                 sum(map(len, _chain(out)))  # TypeError unless every argument has a length
                 reader.feed(_PROBE)
                 if reader.gets() == []:
                     return True
-        except Exception:  # hiredis.ProtocolError, TypeError from the length check
-            pass
+            except Exception:  # TypeError from the length check, or hiredis's own error
+                pass
         out.clear()
         self._hiredis = hiredis.Reader()
         return False
@@ -660,18 +654,10 @@ class RequestReader:
                 stop = end
         reader = self._hiredis
         assert reader is not None
-        reader.feed(buf, start, stop - start)  # type: ignore[arg-type]  # any buffer works
         first = len(out)
-        gets = reader.gets
-        try:
-            argv = gets()
-            # A top-level item that is not a non-empty list ("*0", "*-1", "$3 foo"...) ends
-            # the batch; `_stepwise` then reads it exactly as Redis would.
-            while type(argv) is list and argv:
-                out.append(argv)
-                argv = gets()
-        except Exception:  # hiredis.ProtocolError, or hiredis running out of memory
-            argv = None
+        # A top-level item that is not a non-empty list ("*0", "*-1", "$3 foo"...) ends the
+        # batch; `_stepwise` then reads it exactly as Redis would.
+        argv = _hiredis_commands(reader, buf, start, stop, out)
         probed = False
         if argv is False and plain and stop == end and _all_bytes(out, first):
             # hiredis took every byte, unless it holds a partial command: an empty
@@ -741,6 +727,23 @@ _QUICK_MAP = bytes(
 )
 _JOIN = b"".join
 _chain = chain.from_iterable
+
+
+def _hiredis_commands(reader: Any, buf: bytearray, start: int, stop: int, out: list[Argv]) -> Any:
+    """Feed buf[start:stop] to hiredis and append each command it completes to `out`.
+
+    Returns what ended the run: False (hiredis wants more bytes), a top-level item that
+    is not a non-empty list, or None when hiredis raised (protocol error, no memory)."""
+    reader.feed(buf, start, stop - start)
+    gets = reader.gets
+    try:
+        argv = gets()
+        while type(argv) is list and argv:
+            out.append(argv)
+            argv = gets()
+    except Exception:
+        return None
+    return argv
 
 
 def _plain(buf: bytearray, start: int, end: int) -> bool:
