@@ -10,7 +10,8 @@ combined markdown summary and writes benchmarks/results/all-<UTC time>.json. On 
 makes every measurement wait and repeat), later modules get fewer runs so the whole stays
 near the budget (570 s) -- `--runs N` turns that off. It reports and does not judge:
 missed goals still exit 0; a module that crashed makes it exit 1 (and is named).
-persistence (long) and hotpath (in process, no network) only run by name. Modules are imported after QUIET_TIMEOUT is
+persistence (long), hotpath (in process, no network) and backends (builds a ResNet-18
+per framework, ~3 minutes) only run by name. Modules are imported after QUIET_TIMEOUT is
 set (3 s unless given in the environment), so on a busy machine a measurement waits at
 most that long for quiet instead of a minute.
 """
@@ -36,6 +37,7 @@ MODULES = {
     "memory": "bench_memory",
     "persistence": "bench_persistence",
     "hotpath": "bench_hotpath",
+    "backends": "bench_backends",
 }
 ALL_ORDER = ["resp", "tensor", "models", "dag", "memory"]
 ALL_QUIET_TIMEOUT = "3"  # seconds a measurement waits for quiet inside `all`
