@@ -330,7 +330,7 @@ def measure_server(
             client.call("SET", f"{key}:payload", os.urandom(size))
             n = counts[spec["model"]][1]
             out_keys = [f"{key}:out{i}" for i in range(len(spec.get("outputs") or [0]))]
-            execute = ["AI.MODELEXECUTE", key, "INPUTS", len(in_keys), *in_keys]
+            execute: list[Any] = ["AI.MODELEXECUTE", key, "INPUTS", len(in_keys), *in_keys]
             execute += ["OUTPUTS", len(out_keys), *out_keys]
             for _ in range(max(2, n // 10)):
                 client.call(*execute)

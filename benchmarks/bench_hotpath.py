@@ -11,8 +11,13 @@ With `--baseline-src DIR` (the `src` folder of another checkout, e.g. a `git wor
 of an older commit) each case runs in both trees, alternating, in separate processes,
 and the table gives the ratio this tree / baseline.
 
+`--models modelexecute,modelexecute_b32` adds AI.MODELEXECUTE of bench_models' fraud MLP
+(ONNX, built with torch), unbatched and with BATCHSIZE 32, as `--clients` clients that
+each send one request per loop iteration (ns per request, every +OK counted).
+
     python -m benchmarks hotpath [--commands set,get] [--pipelines 1,16]
                                  [--baseline-src /tmp/base/src] [--rounds 3]
+                                 [--models modelexecute,modelexecute_b32]
 """
 
 from __future__ import annotations
@@ -20,8 +25,10 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from typing import Any
 
@@ -88,7 +95,7 @@ def measure(command: str, pipeline: int, reads: int, repeat: int) -> float:
     client.db.data[b"key:__rand_int__"] = b"xxx"
 
     def one_read() -> None:
-        buf = client.get_buffer(-1)
+        buf: memoryview = client.get_buffer(-1)  # type: ignore[assignment]
         buf[:size] = data
         client.buffer_updated(size)
 
@@ -104,12 +111,100 @@ def measure(command: str, pipeline: int, reads: int, repeat: int) -> float:
     return best
 
 
-def run_case(src: str | None, command: str, pipeline: int, reads: int, repeat: int) -> float:
+def feed(client: Any, data: bytes) -> None:
+    """Hand `data` to the client as reads of the size its buffer offers."""
+    view = memoryview(data)
+    while view:
+        buf: memoryview = client.get_buffer(-1)
+        n = min(len(buf), len(view))
+        buf[:n] = view[:n]
+        client.buffer_updated(n)
+        view = view[n:]
+
+
+def measure_model(path: str, clients: int, batchsize: int, rounds: int, repeat: int) -> float:
+    """ns of server CPU per AI.MODELEXECUTE of bench_models' fraud_mlp (ONNX at `path`,
+    inputs [1,30] and [1,256]): each round, `clients` clients send one request
+    each and the loop runs one iteration, in which the engine runs them (inline, merged
+    into batches of up to `batchsize` when it is > 0) and every client gets its +OK."""
+    import asyncio
+
+    from pyredisai.config import Config
+    from pyredisai.server import Client, Server
+
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    config = Config()
+    config.load_string('save ""\nappendonly no\n')
+    server = Server(config)
+    server.loop = loop
+    transports = [_CountingTransport() for _ in range(clients)]
+    conns = []
+    for transport in transports:
+        conns.append(Client(server))
+        conns[-1].connection_made(transport)  # type: ignore[arg-type]
+    with open(path, "rb") as f:
+        blob = f.read()
+    store = [b"AI.MODELSTORE", b"m", b"ONNX", b"CPU", b"BLOB", blob]
+    if batchsize:
+        store[4:4] = [b"BATCHSIZE", b"%d" % batchsize]
+    feed(conns[0], encode(store))
+    deadline = time.monotonic() + 60
+    while b"m" not in conns[0].db.data and time.monotonic() < deadline:
+        loop.run_until_complete(asyncio.sleep(0.01))
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    for i, width in enumerate((30, 256)):  # fraud_mlp's inputs, one row each
+        x = rng.standard_normal((1, width)).astype(np.float32)
+        tensorset = [b"AI.TENSORSET", b"in%d" % i, b"FLOAT", b"1", b"%d" % width, b"BLOB"]
+        feed(conns[0], encode([*tensorset, x.tobytes()]))
+    request = encode(
+        [b"AI.MODELEXECUTE", b"m", b"INPUTS", b"2", b"in0", b"in1", b"OUTPUTS", b"1", b"out"]
+    )
+
+    def one_round() -> None:
+        for conn in conns:
+            feed(conn, request)
+        loop.call_soon(loop.stop)
+        loop.run_forever()
+
+    for _ in range(20):  # the first runs go to a worker, where they are measured
+        one_round()
+        loop.run_until_complete(asyncio.sleep(0.005))
+    before = sum(t.written for t in transports)
+    for _ in range(max(20, rounds // 10)):
+        one_round()
+    best = float("inf")
+    for _ in range(repeat):
+        started = time.perf_counter_ns()
+        for _ in range(rounds):
+            one_round()
+        best = min(best, (time.perf_counter_ns() - started) / (rounds * clients))
+    # A request can finish an iteration later (a client whose previous reply was late
+    # sends its next one when that reply goes out): let the loop run what is left.
+    loop.run_until_complete(asyncio.sleep(0.05))
+    written = sum(t.written for t in transports) - before
+    expected = len(b"+OK\r\n") * clients * (max(20, rounds // 10) + rounds * repeat)
+    if written != expected:
+        raise RuntimeError(f"replies: {written} bytes written, {expected} expected")
+    loop.close()
+    return best
+
+
+# AI.MODELEXECUTE cases: name -> BATCHSIZE (0: unbatched); `--pipelines` does not
+# apply, `--clients` clients send one request each per loop iteration instead.
+MODEL_CASES = {"modelexecute": 0, "modelexecute_b32": 32}
+
+
+def run_case(
+    src: str | None, command: str, pipeline: int, reads: int, repeat: int, model: str = ""
+) -> float:
     """One measurement in a fresh process pinned to the server CPU (`src`: other tree)."""
     env = dict(os.environ)
     if src:
         env["PYTHONPATH"] = src + os.pathsep + env.get("PYTHONPATH", "")
-    args = json.dumps([command, pipeline, reads, repeat])
+    args = json.dumps([command, pipeline, reads, repeat, model])
     cmd = [*pin_prefix(SERVER_CPU), sys.executable, "-m", "benchmarks.bench_hotpath", "--one", args]
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=root, check=True)
@@ -122,6 +217,13 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     )
     ap.add_argument("--commands", default=",".join(COMMANDS))
     ap.add_argument("--pipelines", default="1,16")
+    ap.add_argument(
+        "--models",
+        default="",
+        help=f"model cases to add ({','.join(MODEL_CASES)}): the fraud MLP of bench_models "
+        "(built with torch) under --clients clients",
+    )
+    ap.add_argument("--clients", type=int, default=32)
     ap.add_argument("--commands-per-case", type=int, default=64_000)
     ap.add_argument("--repeat", type=int, default=4, help="timings per process (best kept)")
     ap.add_argument("--rounds", type=int, default=3, help="processes per case and tree")
@@ -129,28 +231,46 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     ap.add_argument("--one", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.one:
-        command, pipeline, reads, repeat = json.loads(args.one)
-        print(measure(command, pipeline, reads, repeat))
+        command, pipeline, reads, repeat, model = json.loads(args.one)
+        if command in MODEL_CASES:
+            print(measure_model(model, pipeline, MODEL_CASES[command], reads, repeat))
+        else:
+            print(measure(command, pipeline, reads, repeat))
         return {}
     trees = {"this": None}
     if args.baseline_src:
         trees["baseline"] = os.path.abspath(args.baseline_src)
+    cases = [
+        (command, pipeline, max(1, args.commands_per_case // pipeline))
+        for command in args.commands.split(",")
+        if command
+        for pipeline in map(int, args.pipelines.split(","))
+    ]
+    model = ""
+    if args.models:
+        from .bench_models import build_models
+
+        model_dir = tempfile.mkdtemp(prefix="bench-hotpath-")
+        model = build_models(model_dir, ["fraud_mlp"])["fraud_mlp"]
+        rounds = max(1, args.commands_per_case // 10 // args.clients)
+        cases += [(name, args.clients, rounds) for name in args.models.split(",")]
     rows = []
-    for command in args.commands.split(","):
-        for pipeline in map(int, args.pipelines.split(",")):
-            reads = max(1, args.commands_per_case // pipeline)
-            best = {name: float("inf") for name in trees}
-            for _ in range(args.rounds):  # alternate the trees: drift hits both alike
-                for name, src in trees.items():
-                    ns = run_case(src, command, pipeline, reads, args.repeat)
-                    best[name] = min(best[name], ns)
-            row: dict[str, Any] = {"command": command, "pipeline": pipeline, "ns_per_cmd": best}
-            if "baseline" in best:
-                row["ratio"] = best["this"] / best["baseline"]
-            rows.append(row)
-            shown = "  ".join(f"{name} {ns:7.0f} ns" for name, ns in best.items())
-            ratio = f"  ratio {row['ratio']:.2f}" if "ratio" in row else ""
-            print(f"{command.upper():<6} -P{pipeline:<3} {shown}{ratio}", flush=True)
+    for command, pipeline, reads in cases:
+        best = {name: float("inf") for name in trees}
+        for _ in range(args.rounds):  # alternate the trees: drift hits both alike
+            for name, src in trees.items():
+                ns = run_case(src, command, pipeline, reads, args.repeat, model)
+                best[name] = min(best[name], ns)
+        row: dict[str, Any] = {"command": command, "pipeline": pipeline, "ns_per_cmd": best}
+        if "baseline" in best:
+            row["ratio"] = best["this"] / best["baseline"]
+        rows.append(row)
+        shown = "  ".join(f"{name} {ns:7.0f} ns" for name, ns in best.items())
+        ratio = f"  ratio {row['ratio']:.2f}" if "ratio" in row else ""
+        where = f"c{pipeline}" if command in MODEL_CASES else f"-P{pipeline}"
+        print(f"{command.upper():<6} {where:<4} {shown}{ratio}", flush=True)
+    if model:
+        shutil.rmtree(os.path.dirname(model), ignore_errors=True)
     report = {"rows": rows, "baseline_src": args.baseline_src}
     print(f"\nresult: {write_result('bench_hotpath', report)}")
     return report

@@ -170,8 +170,8 @@ def summarize(
                     for f in ("rps", "p50_ms", "cpu_us")
                 }
     goals = []
-    for scen, tests, metric, cmp, target, label in GOALS:
-        for test in tests:
+    for scen, goal_tests, metric, cmp, target, label in GOALS:
+        for test in goal_tests:
             value = ratios.get(scen, {}).get(test, {}).get(metric)
             if value is None:
                 continue

@@ -414,12 +414,15 @@ class Client(asyncio.BufferedProtocol):
         if self.closing:
             return
         out: list[Any] = []
-        if type(reply) is Deferred:  # chained deferral
+        if type(reply) is Raw:  # +OK of a model run: written as it is
+            if self.reply_mode == REPLY_ON:
+                out.append(reply)
+        elif type(reply) is Deferred:  # chained deferral
             self.wait_for(reply, out)
             return
-        if self.reply_mode == REPLY_ON:
+        elif self.reply_mode == REPLY_ON:
             encode(reply, self.resp, out)
-        elif self.reply_mode == REPLY_SKIP:
+        if self.reply_mode == REPLY_SKIP:
             self.reply_mode = REPLY_ON
         if out:
             self.write_out(out)

@@ -124,7 +124,8 @@ def select_batch(
 
 
 def split_outputs(outputs: Any, rows: list[int], backend: str) -> list[list[np.ndarray | None]]:
-    """Cut a batched run's outputs back into each caller's rows (views, no copies).
+    """Cut a batched run's outputs back into each caller's rows (read-only views, no
+    copies: nothing writes to a run's output after this).
 
     Every output's dimension 0 must equal the callers' total, else every caller fails
     with RedisAI's error (TF's own text for TF). A non-tensor output (ONNX sequence or
@@ -145,6 +146,7 @@ def split_outputs(outputs: Any, rows: list[int], backend: str) -> list[list[np.n
             continue
         if out.ndim == 0 or out.shape[0] != total:
             raise CommandError(TF_BATCH_SIZE_MISMATCH if tf else BATCH_SIZE_MISMATCH)
+        out.flags.writeable = False  # the rows become tensors as they are (no view each)
         off = 0
         for p, n in zip(per, rows, strict=True):
             p.append(out[off : off + n])

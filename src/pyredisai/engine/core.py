@@ -242,14 +242,17 @@ class Engine:
         stats = t.stats
         if error is None and results is not None:
             self._observe(t, seconds)
-            micros = int(seconds * 1e6)
-            samples = stats is not None and stats.kind == "MODEL"
+            if stats is not None:  # counted before any caller's next command can read them
+                if len(batch) == 1:
+                    counted = results if batch[0].count else []
+                else:
+                    counted = [out for req, out in zip(batch, results, strict=True) if req.count]
+                if counted:
+                    stats.calls += len(counted)
+                    stats.duration_us += int(seconds * 1e6) * len(counted)
+                    if stats.kind == "MODEL":
+                        stats.samples += sum(map(output_rows, counted))
             for req, out in zip(batch, results, strict=True):
-                if stats is not None and req.count:
-                    stats.calls += 1
-                    stats.duration_us += micros
-                    if samples:
-                        stats.samples += output_rows(out)
                 try:
                     req.finish(out, None)
                 except Exception as exc:  # one caller's failure must not lose the others

@@ -247,8 +247,11 @@ class Tensor:
                     raise CommandError(TENSOR_STRING_NUL)
             return cls.from_strings(array.shape, elements)
         target = dtype.np_dtype if dtype is not None else array.dtype.newbyteorder("<")
-        if array.dtype != target or not array.flags.c_contiguous:
+        flags = array.flags
+        if array.dtype != target or not flags.c_contiguous:
             array = np.array(array, dtype=target, order="C")  # keeps 0-d arrays 0-d
+        elif not flags.writeable:  # nobody can write through it: adopt it as it is
+            return cls(array, dtype, None, array.shape)
         array = array.view()  # the caller's handle stays writeable, the tensor's is not
         array.flags.writeable = False
         return cls(array, dtype, None, array.shape)
