@@ -377,10 +377,30 @@ def _mset_generic(client: Client, argv: list[bytes], nx: bool) -> Any:
 
 
 def _incr_decr(client: Client, key: bytes | bytearray, incr: int) -> int:
-    """incrDecrCommand; INCR's hot path, so get_typed and _notify are inlined."""
+    """incrDecrCommand; INCR's hot path, so get_typed and _notify are inlined, and
+    with no TTLs in the database, no WATCH and no keyspace events, `Database.get` and
+    `Database.set` too (what they do then: the dict, the LRU clock, the dirty count)."""
     if type(key) is not bytes:
         key = bytes(key)
     db = client.db
+    keyspace = db.keyspace
+    if not db.expires and keyspace.notify_hook is None and not keyspace.watching:
+        data = db.data
+        current = data.get(key)
+        if current is None:
+            value = incr
+        elif type(current) is bytes and current.isdigit() and len(current) < 19:
+            value = (int(current) if current[0] != 0x30 else parse_int(current)) + incr
+        elif type(current) is bytes or isinstance(current, STRING_TYPES):
+            value = parse_int(current) + incr
+        else:
+            raise WrongTypeError()
+        if not LLONG_MIN <= value <= LLONG_MAX:
+            raise CommandError(errors.OVERFLOW)
+        data[key] = b"%d" % value
+        db.atime[key] = keyspace.lru_clock
+        keyspace.dirty += 1
+        return value
     current = db.get(key)
     if current is None:
         value = incr
