@@ -26,6 +26,7 @@ A framework that is not installed is reported as such and skipped.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import subprocess
@@ -39,11 +40,13 @@ from .common import (
     SERVER_CPU,
     RespClient,
     ServerProc,
+    bench_parser,
+    call_p50_s,
     host_info,
     median,
     pin_prefix,
+    publish,
     wait_quiet,
-    write_result,
 )
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -247,14 +250,8 @@ def inprocess(specs: list[Spec], counts: dict[str, tuple[int, int]]) -> dict[str
             continue
         inputs = [rng.standard_normal(s).astype(np.float32) for s in spec["shapes"]]
         n = counts[spec["model"]][0]
-        for _ in range(max(2, n // 20)):
-            model.run(inputs)
-        times = []
-        for _ in range(n):
-            t0 = time.perf_counter()
-            model.run(inputs)
-            times.append(time.perf_counter() - t0)
-        out[key] = {"p50_us": median(times) * 1e6}
+        p50 = call_p50_s(functools.partial(model.run, inputs), n, max(2, n // 20))
+        out[key] = {"p50_us": p50 * 1e6}
     return out
 
 
@@ -367,13 +364,8 @@ def summarize(rows: list[dict[str, Any]]) -> str:
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
-    ap = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    ap.add_argument("--runs", type=int, default=3)
-    ap.add_argument("--quick", action="store_true", help="fewer requests per case")
+    ap = bench_parser(__doc__, "fewer requests per case")
     ap.add_argument("--backends", default=",".join(BACKENDS))
-    ap.add_argument("--no-wait", action="store_true", help="do not wait for an idle machine")
     ap.add_argument("--build", nargs=2, help=argparse.SUPPRESS)
     ap.add_argument("--inprocess", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
@@ -433,12 +425,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                     "rate": inproc / exe,
                 }
             )
-    text = summarize(rows)
-    report.update(rows=rows, markdown=text)
-    path = write_result("bench_backends", report)
-    print()
-    print(text)
-    print(f"\nresult: {path}")
+    report["rows"] = rows
+    publish("bench_backends", report, summarize(rows))
     return report
 
 

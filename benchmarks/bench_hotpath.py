@@ -30,6 +30,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from typing import Any
 
 from .common import SERVER_CPU, pin_prefix, write_result
@@ -44,6 +45,36 @@ COMMANDS: dict[str, list[bytes]] = {
     "hset": [b"HSET", b"myhash", b"element:__rand_int__", b"xxx"],
     "mset": [b"MSET", *[b"key:__rand_int__", b"xxx"] * 10],
 }
+
+
+def best_ns(step: Callable[[], None], count: int, items: int, repeat: int, warm: int) -> float:
+    """ns per item: `warm` calls of `step`, then the best of `repeat` timings of `count`
+    calls, each handling `items` commands or requests."""
+    for _ in range(warm):
+        step()
+    best = float("inf")
+    for _ in range(repeat):
+        started = time.perf_counter_ns()
+        for _ in range(count):
+            step()
+        best = min(best, (time.perf_counter_ns() - started) / (count * items))
+    return best
+
+
+def fresh_server() -> tuple[Any, Any]:
+    """A real Server with no persistence on a new event loop: (loop, server)."""
+    import asyncio
+
+    from pyredisai.config import Config
+    from pyredisai.server import Server
+
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    config = Config()
+    config.load_string('save ""\nappendonly no\n')
+    server = Server(config)
+    server.loop = loop
+    return loop, server
 
 
 def encode(argv: list[bytes]) -> bytes:
@@ -77,17 +108,9 @@ class _CountingTransport:
 
 def measure(command: str, pipeline: int, reads: int, repeat: int) -> float:
     """ns per command, best of `repeat` timings of `reads` reads (this process)."""
-    import asyncio
+    from pyredisai.server import Client
 
-    from pyredisai.config import Config
-    from pyredisai.server import Client, Server
-
-    loop = asyncio.new_event_loop()
-    asyncio.set_event_loop(loop)
-    config = Config()
-    config.load_string('save ""\nappendonly no\n')
-    server = Server(config)
-    server.loop = loop
+    loop, server = fresh_server()
     client = Client(server)
     client.connection_made(_CountingTransport())  # type: ignore[arg-type]
     data = (encode(COMMANDS[command]) if COMMANDS[command] else b"PING\r\n") * pipeline
@@ -99,14 +122,7 @@ def measure(command: str, pipeline: int, reads: int, repeat: int) -> float:
         buf[:size] = data
         client.buffer_updated(size)
 
-    for _ in range(max(200, reads // 10)):
-        one_read()
-    best = float("inf")
-    for _ in range(repeat):
-        started = time.perf_counter_ns()
-        for _ in range(reads):
-            one_read()
-        best = min(best, (time.perf_counter_ns() - started) / (reads * pipeline))
+    best = best_ns(one_read, reads, pipeline, repeat, max(200, reads // 10))
     loop.close()
     return best
 
@@ -129,15 +145,9 @@ def measure_model(path: str, clients: int, batchsize: int, rounds: int, repeat: 
     into batches of up to `batchsize` when it is > 0) and every client gets its +OK."""
     import asyncio
 
-    from pyredisai.config import Config
-    from pyredisai.server import Client, Server
+    from pyredisai.server import Client
 
-    loop = asyncio.new_event_loop()
-    asyncio.set_event_loop(loop)
-    config = Config()
-    config.load_string('save ""\nappendonly no\n')
-    server = Server(config)
-    server.loop = loop
+    loop, server = fresh_server()
     transports = [_CountingTransport() for _ in range(clients)]
     conns = []
     for transport in transports:
@@ -173,14 +183,7 @@ def measure_model(path: str, clients: int, batchsize: int, rounds: int, repeat: 
         one_round()
         loop.run_until_complete(asyncio.sleep(0.005))
     before = sum(t.written for t in transports)
-    for _ in range(max(20, rounds // 10)):
-        one_round()
-    best = float("inf")
-    for _ in range(repeat):
-        started = time.perf_counter_ns()
-        for _ in range(rounds):
-            one_round()
-        best = min(best, (time.perf_counter_ns() - started) / (rounds * clients))
+    best = best_ns(one_round, rounds, clients, repeat, max(20, rounds // 10))
     # A request can finish an iteration later (a client whose previous reply was late
     # sends its next one when that reply goes out): let the loop run what is left.
     loop.run_until_complete(asyncio.sleep(0.05))

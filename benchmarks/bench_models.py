@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import functools
 import io
 import json
 import os
@@ -47,14 +48,16 @@ from .common import (
     SERVER_CPU,
     RespClient,
     ServerProc,
+    bench_parser,
     busy_cores_seconds,
+    call_p50_s,
     encode_command,
     host_info,
     info_cpu,
     median,
     pin_prefix,
+    publish,
     wait_quiet,
-    write_result,
 )
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -190,15 +193,7 @@ def inprocess(paths: dict[str, str], iters: int) -> dict[str, Any]:
             n = iters if batch == 1 else max(20, iters // 8)
             if name == "mnist_cnn":
                 n = max(20, n // 20)
-            for _ in range(min(50, n)):
-                model.run(inputs)
-            times = []
-            for _ in range(n):
-                t0 = time.perf_counter()
-                model.run(inputs)
-                times.append(time.perf_counter() - t0)
-            times.sort()
-            p50 = times[len(times) // 2]
+            p50 = call_p50_s(functools.partial(model.run, inputs), n, min(50, n))
             row[f"b{batch}_p50_us"] = p50 * 1e6
             row[f"b{batch}_samples_per_s"] = batch / p50
         out[name] = row
@@ -486,14 +481,9 @@ def markdown(
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
-    ap = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    ap.add_argument("--runs", type=int, default=3)
-    ap.add_argument("--quick", action="store_true", help="shorter runs (smoke test)")
+    ap = bench_parser(__doc__, "shorter runs (smoke test)")
     ap.add_argument("--models", default="add2,fraud_mlp,mnist_cnn")
     ap.add_argument("--no-ping", action="store_true", help="skip the slow-model PING case")
-    ap.add_argument("--no-wait", action="store_true", help="do not wait for an idle machine")
     ap.add_argument("--wait-timeout", type=float, default=20.0)
     ap.add_argument("--iters", type=int, default=4000, help="in-process calls per case")
     ap.add_argument(
@@ -601,12 +591,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     report.update(summary)
     report["ping_during_slow_model"] = ping
     report["goals"] = [{"goal": g, "measured": v, "target": t, "met": ok} for g, v, t, ok in rows]
-    text = markdown(summary, ping, rows)
-    report["markdown"] = text
-    result_path = write_result("bench_models", report)
-    print()
-    print(text)
-    print(f"\nresult: {result_path}")
+    publish("bench_models", report, markdown(summary, ping, rows))
     return report
 
 

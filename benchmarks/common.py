@@ -9,6 +9,7 @@ client never steals the server's core. Only processes started here are stopped, 
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import shutil
@@ -237,6 +238,30 @@ class ServerProc:
         self.cleanup()
 
 
+def bench_parser(doc: str | None, quick_help: str) -> argparse.ArgumentParser:
+    """The options the side-by-side benchmarks share: --runs, --quick, --no-wait."""
+    ap = argparse.ArgumentParser(
+        description=doc, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--quick", action="store_true", help=quick_help)
+    ap.add_argument("--no-wait", action="store_true", help="do not wait for an idle machine")
+    return ap
+
+
+def call_p50_s(call: Any, n: int, warm: int) -> float:
+    """Median seconds of `n` timed calls of `call()` after `warm` untimed ones (an
+    in-process baseline: the backend's own hot loop)."""
+    for _ in range(warm):
+        call()
+    times = []
+    for _ in range(n):
+        t0 = time.perf_counter()
+        call()
+        times.append(time.perf_counter() - t0)
+    return median(times)
+
+
 def median(values: list[float]) -> float:
     return float(statistics.median(values)) if values else float("nan")
 
@@ -247,6 +272,16 @@ def write_result(name: str, payload: dict[str, Any]) -> Path:
     stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
     path = RESULTS_DIR / f"{name}-{stamp}.json"
     path.write_text(json.dumps(payload, indent=2, sort_keys=True))
+    return path
+
+
+def publish(name: str, report: dict[str, Any], text: str) -> Path:
+    """Keep `text` (the markdown table) in the report, write it, print both."""
+    report["markdown"] = text
+    path = write_result(name, report)
+    print()
+    print(text)
+    print(f"\nresult: {path}")
     return path
 
 
