@@ -273,7 +273,7 @@ def test_info_modules_sections(make_server: Callable[..., ServerProcess]) -> Non
     assert whole.isdigit() and len(micros) == 6 and micros.isdigit()
 
 
-def test_engine_follows_runtime_settings() -> None:
+def test_engine_follows_runtime_settings(tmp_path: Path) -> None:
     from pyredisai.commands.ai_common import get_engine
     from pyredisai.config import Config
     from pyredisai.server import Server
@@ -281,6 +281,7 @@ def test_engine_follows_runtime_settings() -> None:
     loop = asyncio.new_event_loop()
     try:
         config = Config()
+        config.load_string(f'save ""\ndir {tmp_path}\n')  # shutdown hooks must not save here
         config.set_text("threads-per-queue", "3", startup=True)
         server = Server(config)
         server.loop = loop
