@@ -253,7 +253,8 @@ def load_redis_benchmark(
 ) -> dict[str, Any]:
     """50 clients of redis-benchmark (pinned to the client CPU) sending `argv`: a short
     warm-up run sizes the measured one to about `duration` seconds. redis-benchmark
-    does not look at replies, so the model's AI.INFO error count must not move."""
+    counts an error reply like any other, so the model's AI.INFO error count must not
+    move."""
 
     def run(n: int) -> dict[str, float]:
         cmd = [*pin_prefix(CLIENT_CPU), "redis-benchmark", "-h", "127.0.0.1", "-p", str(port),
