@@ -548,11 +548,21 @@ class RequestReader:
         the payload per argument, and an empty tail; checking that is cheaper than
         hiredis plus `_quick`'s proof for one command. A payload holding CRLF, any
         non-canonical header, an unchecked CRLF Redis would skip, or a partial command
-        fails the comparison: False, nothing consumed, the other paths decide.
+        fails the comparison: False, nothing consumed, the other paths decide. A read
+        whose part count is exactly one command's is checked without the loop.
         """
         parts = bytes(self._small_view[:nbytes]).split(b"\r\n")
         last = len(parts) - 1
         if parts[last]:
+            return False
+        if last == 2 * _ARGC_OF(parts[0], -1) + 1:  # exactly one command (the usual read)
+            argv = parts[2:last:2]
+            try:
+                if list(map(_BULK_HEADER_OF_LEN, map(len, argv))) == parts[1:last:2]:
+                    out.append(argv)
+                    return True
+            except IndexError:  # a payload of 1024 bytes or more
+                pass
             return False
         first = len(out)
         i = 0
