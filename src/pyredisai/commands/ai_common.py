@@ -314,11 +314,16 @@ def store_outputs(
     in this same loop callback (a run that finished inline)."""
     if check:
         check_output_keys(db, keys)
+    propagators = server.propagators
+    if len(keys) == 1 and not propagators:  # the usual case: one output, no replicas/AOF
+        out = outputs[0] if outputs else None
+        if out is not None:
+            db.set(keys[0], Tensor.from_array(out, _BY_NUMPY.get(out.dtype)))
+        return
     tensors = []
     for key, out in zip(keys, outputs, strict=False):
         if out is not None:
             tensors.append((key, Tensor.from_array(out, _BY_NUMPY.get(out.dtype))))
-    propagators = server.propagators
     for key, tensor in tensors:
         db.set(key, tensor)
         if propagators and tensor.dtype is not None:

@@ -491,24 +491,32 @@ class ModelCall(RunRequest):
         self.deferred: Deferred | None = None
 
     def finish(self, outputs: Any, error: BaseException | None) -> None:
-        deferred = self.deferred
-        if deferred is None:  # still inside Engine.start: the keys were just checked
-            self.reply = self._reply(outputs, error, False)
-            return
-        deferred.resolve(self._reply(outputs, error, True))
-
-    def _reply(self, outputs: Any, error: BaseException | None, check: bool) -> Any:
         """+OK after writing the outputs, +TIMEDOUT, or the backend's error. A vanished
-        client gets no outputs written (RedisAI 4.5)."""
-        if error is None:
-            client = self.client
-            if client.closing:
-                return OK
+        client gets no outputs written (RedisAI 4.5). Still inside Engine.start (no
+        deferred yet), the output keys were checked a moment ago."""
+        deferred = self.deferred
+        reply: Any = OK
+        if error is not None:
+            reply = self._failure(error)
+        elif not self.client.closing:
             try:
-                store_outputs(client.server, self.db, self.db_index, self.out_keys, outputs, check)
+                store_outputs(
+                    self.client.server,
+                    self.db,
+                    self.db_index,
+                    self.out_keys,
+                    outputs,
+                    deferred is not None,
+                )
             except CommandError as exc:
-                return exc
-            return OK
+                reply = exc
+        if deferred is None:
+            self.reply = reply
+        else:
+            deferred.resolve(reply)
+
+    @staticmethod
+    def _failure(error: BaseException) -> Any:
         if isinstance(error, TimedOut):
             return TIMEDOUT
         if isinstance(error, CommandError):
