@@ -30,7 +30,6 @@ markdown table is printed.
 from __future__ import annotations
 
 import argparse
-import csv
 import functools
 import io
 import json
@@ -49,15 +48,15 @@ from .common import (
     RespClient,
     ServerProc,
     bench_parser,
-    busy_cores_seconds,
     call_p50_s,
     encode_command,
     host_info,
-    info_cpu,
     median,
     pin_prefix,
     publish,
+    redis_benchmark,
     wait_quiet,
+    with_server_cpu,
 )
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -232,20 +231,15 @@ def load(
            "--port", str(port), "--request-file", path, "--reply-len", str(reply_len),
            "--connections", str(connections), "--duration", str(duration),
            "--warmup", str(warmup)]  # fmt: skip
-    cpu0 = info_cpu(port)
-    busy0 = busy_cores_seconds()
-    t0 = time.monotonic()
-    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
-    wall = time.monotonic() - t0
-    cpu1 = info_cpu(port)
-    if proc.returncode != 0:
-        raise RuntimeError(f"load generator failed: {proc.stderr}")
-    result: dict[str, Any] = json.loads(proc.stdout)
-    if cpu0 is not None and cpu1 is not None:
-        result["server_cpu_us_per_req"] = (cpu1 - cpu0) / max(1, result["total"]) * 1e6
-        result["server_cpu_util"] = (cpu1 - cpu0) / wall
-    result["machine_busy_cores"] = (busy_cores_seconds() - busy0) / wall
-    return result
+
+    def go() -> dict[str, Any]:
+        proc = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
+        if proc.returncode != 0:
+            raise RuntimeError(f"load generator failed: {proc.stderr}")
+        result: dict[str, Any] = json.loads(proc.stdout)
+        return result
+
+    return with_server_cpu(port, go)
 
 
 def load_redis_benchmark(
@@ -256,14 +250,7 @@ def load_redis_benchmark(
     counts an error reply like any other, so the model's AI.INFO error count must not
     move."""
 
-    def run(n: int) -> dict[str, float]:
-        cmd = [*pin_prefix(CLIENT_CPU), "redis-benchmark", "-h", "127.0.0.1", "-p", str(port),
-               "-c", str(C50[0]), "-n", str(n), "--csv", *argv]  # fmt: skip
-        out = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
-        rows = list(csv.DictReader(io.StringIO(out.stdout)))
-        if not rows:
-            raise RuntimeError(f"redis-benchmark gave no result: {out.stderr.strip()[:300]}")
-        return {k: float(rows[0][k]) for k in ("rps", "p50_latency_ms", "p99_latency_ms")}
+    clients = ("-c", str(C50[0]))
 
     def errors() -> int:
         client = RespClient(port)
@@ -274,28 +261,15 @@ def load_redis_benchmark(
         fields = dict(zip(info[::2], info[1::2], strict=True))
         return int(fields[b"errors"])
 
-    warm = run(3000)
+    warm = redis_benchmark(port, 3000, *clients, *argv)
     n = max(3000, int(warm["rps"] * duration))
     errors0 = errors()
-    cpu0 = info_cpu(port)
-    busy0 = busy_cores_seconds()
-    t0 = time.monotonic()
-    row = run(n)
-    wall = time.monotonic() - t0
-    cpu1 = info_cpu(port)
+    result = with_server_cpu(
+        port, lambda: {"total": n, **redis_benchmark(port, n, *clients, *argv)}
+    )
     if errors() != errors0:
         raise RuntimeError(f"{' '.join(argv)}: error replies during the run")
-    result: dict[str, Any] = {
-        "total": n,
-        "rps": row["rps"],
-        "p50_ms": row["p50_latency_ms"],
-        "p99_ms": row["p99_latency_ms"],
-        "load_generator": "redis-benchmark",
-    }
-    if cpu0 is not None and cpu1 is not None:
-        result["server_cpu_us_per_req"] = (cpu1 - cpu0) / n * 1e6
-        result["server_cpu_util"] = (cpu1 - cpu0) / wall
-    result["machine_busy_cores"] = (busy_cores_seconds() - busy0) / wall
+    result["load_generator"] = "redis-benchmark"
     return result
 
 

@@ -22,14 +22,11 @@ checked against the goals of issue #9 (see GOALS).
 from __future__ import annotations
 
 import argparse
-import csv
-import io
-import subprocess
 import sys
 from typing import Any
 
 from . import report
-from .common import CLIENT_CPU, RespClient, ServerProc, host_info, info_cpu, median, pin_prefix
+from .common import RespClient, ServerProc, host_info, info_cpu, median, redis_benchmark
 from .quiet import measure
 
 TESTS = ["ping_inline", "ping_mbulk", "set", "get", "incr", "lpush", "hset", "mset"]
@@ -72,26 +69,6 @@ GOALS: list[tuple[str, list[str], str, str, float, str]] = [
 ]  # fmt: skip
 
 
-def run_benchmark(port: int, test: str, n: int, pipeline: int, size: int) -> dict[str, float]:
-    """One redis-benchmark invocation (pinned to the client CPU); its CSV row."""
-    argv = [
-        *pin_prefix(CLIENT_CPU), "redis-benchmark", "-h", "127.0.0.1", "-p", str(port),
-        "-c", str(CLIENTS), "-n", str(n), "-P", str(pipeline), "-d", str(size),
-        "-t", test, "--csv",
-    ]  # fmt: skip
-    out = subprocess.run(argv, capture_output=True, text=True, timeout=600)
-    rows = list(csv.DictReader(io.StringIO(out.stdout)))
-    if not rows:
-        raise RuntimeError(f"redis-benchmark {test} gave no result: {out.stderr.strip()[:300]}")
-    row = rows[0]
-    return {
-        "rps": float(row["rps"]),
-        "avg_ms": float(row["avg_latency_ms"]),
-        "p50_ms": float(row["p50_latency_ms"]),
-        "p99_ms": float(row["p99_latency_ms"]),
-    }
-
-
 def one(server: ServerProc, test: str, n: int, pipeline: int, size: int) -> dict[str, Any]:
     """Flush, then measure one test with server CPU from INFO (falls back to /proc)."""
     client = RespClient(server.port)
@@ -107,7 +84,9 @@ def one(server: ServerProc, test: str, n: int, pipeline: int, size: int) -> dict
 
     def go() -> dict[str, Any]:
         cpu0 = info_cpu(server.port)
-        row = run_benchmark(server.port, test, n, pipeline, size)
+        row = redis_benchmark(
+            server.port, n, "-c", str(CLIENTS), "-P", str(pipeline), "-d", str(size), "-t", test
+        )
         cpu1 = info_cpu(server.port)
         if cpu0 is None or cpu1 is None:
             raise RuntimeError(f"{server.kind}: INFO cpu unanswered")

@@ -10,6 +10,8 @@ client never steals the server's core. Only processes started here are stopped, 
 from __future__ import annotations
 
 import argparse
+import csv
+import io
 import json
 import os
 import shutil
@@ -20,6 +22,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -139,6 +142,42 @@ def encode_command(*args: bytes | str | int) -> bytes:
         out.append(p)
         out.append(b"\r\n")
     return b"".join(out)
+
+
+def redis_benchmark(port: int, n: int, *args: str) -> dict[str, float]:
+    """One redis-benchmark run of `n` requests (pinned to the client CPU) with `args`
+    (clients, pipeline, test or command); its CSV row."""
+    argv = [*pin_prefix(CLIENT_CPU), "redis-benchmark", "-h", "127.0.0.1", "-p", str(port),
+            "-n", str(n), "--csv", *args]  # fmt: skip
+    out = subprocess.run(argv, capture_output=True, text=True, timeout=600)
+    rows = list(csv.DictReader(io.StringIO(out.stdout)))
+    if not rows:
+        raise RuntimeError(
+            f"redis-benchmark {' '.join(args)} gave no result: {out.stderr.strip()[:300]}"
+        )
+    row = rows[0]
+    return {
+        "rps": float(row["rps"]),
+        "avg_ms": float(row["avg_latency_ms"]),
+        "p50_ms": float(row["p50_latency_ms"]),
+        "p99_ms": float(row["p99_latency_ms"]),
+    }
+
+
+def with_server_cpu(port: int, go: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    """Run a load (`go` returns its result, with "total" requests) and add the server's
+    CPU per request and utilisation from INFO cpu, and the machine's busy cores."""
+    cpu0 = info_cpu(port)
+    busy0 = busy_cores_seconds()
+    t0 = time.monotonic()
+    result = go()
+    wall = time.monotonic() - t0
+    cpu1 = info_cpu(port)
+    if cpu0 is not None and cpu1 is not None:
+        result["server_cpu_us_per_req"] = (cpu1 - cpu0) / max(1, result["total"]) * 1e6
+        result["server_cpu_util"] = (cpu1 - cpu0) / wall
+    result["machine_busy_cores"] = (busy_cores_seconds() - busy0) / wall
+    return result
 
 
 def info_cpu(port: int) -> float | None:
