@@ -44,7 +44,6 @@ from ..backends.base import BackendError, LoadedModel, ModelOptions
 from ..backends.device import is_valid_store_device
 from ..backends.registry import BACKENDS, get_backend
 from ..engine import RunRequest, RunStats, TimedOut
-from ..engine.batching import batch_rows, batch_signature
 from ..errors import CommandError, WrongTypeError
 from ..keyspace.database import Database, as_key
 from ..keyspace.model import Model, PendingModel
@@ -468,21 +467,7 @@ class ModelCall(RunRequest):
         out_keys: list[bytes],
         timeout_ms: int,
     ) -> None:
-        # RunRequest.__init__ written out: this runs once per MODELEXECUTE.
-        target = self.target = model.target
-        self.inputs = inputs
-        self.fn = None
-        self.timeout_ms = timeout_ms
-        self.count = True
-        if target.batchsize > 0:
-            self.rows = batch_rows(inputs)
-            self.sig = batch_signature(inputs)
-        else:
-            self.rows = 0
-            self.sig = ()
-        self.enqueued = 0.0
-        self.deadline = 0.0
-        self.future = None
+        super().__init__(model.target, inputs, timeout_ms)
         self.client = client
         self.db = client.db
         self.db_index = client.db_index

@@ -229,13 +229,8 @@ def _push(client: Client, argv: list[bytes], left: bool, xx: bool) -> int:
     key = argv[1]
     if type(key) is not bytes:
         key = bytes(key)
+    lst = db.get(key)
     keyspace = db.keyspace
-    if db.expires:
-        lst = db.get(key)
-    else:  # Database.get without TTLs: the dict and the LRU clock
-        lst = db.data.get(key)
-        if lst is not None:
-            db.atime[key] = keyspace.lru_clock
     if lst is None:
         if xx:
             return 0

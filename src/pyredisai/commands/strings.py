@@ -389,8 +389,6 @@ def _incr_decr(client: Client, key: bytes | bytearray, incr: int) -> int:
         current = data.get(key)
         if current is None:
             value = incr
-        elif type(current) is bytes and current.isdigit() and len(current) < 19:
-            value = (int(current) if current[0] != 0x30 else parse_int(current)) + incr
         elif type(current) is bytes or isinstance(current, STRING_TYPES):
             value = parse_int(current) + incr
         else:
