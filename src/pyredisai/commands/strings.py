@@ -377,29 +377,15 @@ def _mset_generic(client: Client, argv: list[bytes], nx: bool) -> Any:
 
 
 def _incr_decr(client: Client, key: bytes | bytearray, incr: int) -> int:
-    """incrDecrCommand; INCR's hot path, so get_typed and _notify are inlined, and
-    with no TTLs in the database, no WATCH and no keyspace events, `Database.get` and
-    `Database.set` too (what they do then: the dict, the LRU clock, the dirty count)."""
+    """incrDecrCommand; INCR's hot path, so get_typed and _notify are inlined, and with
+    no TTLs in the database, no WATCH and no keyspace events (`plain`), what
+    `Database.get`/`set` would do too: the dict, the LRU clock, the dirty count."""
     if type(key) is not bytes:
         key = bytes(key)
     db = client.db
     keyspace = db.keyspace
-    if not db.expires and keyspace.notify_hook is None and not keyspace.watching:
-        data = db.data
-        current = data.get(key)
-        if current is None:
-            value = incr
-        elif type(current) is bytes or isinstance(current, STRING_TYPES):
-            value = parse_int(current) + incr
-        else:
-            raise WrongTypeError()
-        if not LLONG_MIN <= value <= LLONG_MAX:
-            raise CommandError(errors.OVERFLOW)
-        data[key] = b"%d" % value
-        db.atime[key] = keyspace.lru_clock
-        keyspace.dirty += 1
-        return value
-    current = db.get(key)
+    plain = not db.expires and keyspace.notify_hook is None and not keyspace.watching
+    current = db.data.get(key) if plain else db.get(key)
     if current is None:
         value = incr
     elif type(current) is bytes or isinstance(current, STRING_TYPES):
@@ -408,8 +394,13 @@ def _incr_decr(client: Client, key: bytes | bytearray, incr: int) -> int:
         raise WrongTypeError()
     if not LLONG_MIN <= value <= LLONG_MAX:  # both operands are in range: Redis's check
         raise CommandError(errors.OVERFLOW)
+    if plain:
+        db.data[key] = b"%d" % value
+        db.atime[key] = keyspace.lru_clock
+        keyspace.dirty += 1
+        return value
     db.set(key, b"%d" % value, keep_ttl=True)
-    hook = db.keyspace.notify_hook
+    hook = keyspace.notify_hook
     if hook is not None:
         hook(db, "incrby", key, "$")
     return value
