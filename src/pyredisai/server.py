@@ -125,6 +125,7 @@ class Client(asyncio.BufferedProtocol):
         "no_touch",
         "tracking",
         "paused_writing",
+        "outbuf",
         "monitor",
         "kill_reason",
         "extra",
@@ -173,6 +174,7 @@ class Client(asyncio.BufferedProtocol):
         self.no_touch = False
         self.tracking = False
         self.paused_writing = False
+        self.outbuf: list[Any] | None = None  # replies waiting for the iteration's flush
         self.monitor = False
         self.kill_reason = ""
         self.extra: dict[str, Any] = {}
@@ -355,26 +357,22 @@ class Client(asyncio.BufferedProtocol):
         self.close()
 
     def write_out(self, out: list[Any]) -> None:
+        """Queue replies for this loop iteration's flush (`Server.flush_replies`), as Redis
+        writes in beforeSleep: every client served in one iteration gets its replies
+        after all of them ran, in one write each, so the peer is woken once per burst
+        instead of once per reply. `out` becomes the queue when nothing is waiting."""
+        queued = self.outbuf
+        if queued is not None:
+            queued += out
+            return
+        if self.closing or self.transport is None:
+            return
+        self.outbuf = out
         server = self.server
-        if server.write_barrier is not None:
-            # Propagated writes must reach the append-only file before their replies.
-            barrier, server.write_barrier = server.write_barrier, None
-            barrier()
-        transport = self.transport
-        if transport is not None and not self.closing:
-            if len(out) == 1:
-                data = out[0]
-                server.net_output_bytes += len(data)
-                transport.write(data)
-                return
-            size = sum(map(len, out))
-            server.net_output_bytes += size
-            if size <= SMALL_WRITE:
-                # One buffer per batch: cheaper for the transport than many small pieces
-                # (uvloop builds an iovec entry per piece); big payloads stay uncopied.
-                transport.write(b"".join(out))
-            else:
-                transport.writelines(out)
+        server.flush_queue.append(self)
+        if not server.flush_scheduled:
+            server.flush_scheduled = True
+            server.loop.call_soon(server.flush_replies)  # type: ignore[union-attr]
 
     def wait_for(self, deferred: Deferred, out: list[Any]) -> None:
         """Flush what is ready and resume when `deferred` resolves.
@@ -383,8 +381,7 @@ class Client(asyncio.BufferedProtocol):
         blocked clients); later commands only queue up in `pending`, and reading pauses
         if that queue grows past MAX_PENDING."""
         if out:
-            self.write_out(out)
-            out.clear()
+            self.write_out(out)  # `out` is the client's queue now: the batch ends here
         self.waiting = deferred
         if deferred.direct:  # its producer calls resolve(): no future, no loop hop
             deferred.waiter = self._deferred_reply
@@ -447,12 +444,15 @@ class Client(asyncio.BufferedProtocol):
         self.server.log.verbose(
             f"Protocol error ({message}) from client: id={self.id} addr={self.addr}"
         )
-        if self.transport is not None and not self.closing:
-            self.transport.write(encode_error(message))
+        self.write_out([encode_error(message)])
         self.close()
 
     def close(self) -> None:
+        """Close after the replies already queued (uvloop's transport sends its own
+        buffer before closing)."""
         if self.transport is not None and not self.closing:
+            if self.outbuf is not None:
+                self.server.flush_replies()  # this client's replies go out first
             self.closing = True
             self.transport.close()
 
@@ -508,6 +508,9 @@ class Server:
         self.propagators: list[Callable[[int, list[bytes]], None]] = []
         self.shutdown_hooks: list[Callable[[bool | None], None]] = []
         self.write_barrier: Callable[[], None] | None = None  # run before the next reply write
+        # clients with queued replies, written once per loop iteration (Client.write_out)
+        self.flush_queue: list[Client] = []
+        self.flush_scheduled = False
         self.tick_hooks: list[Callable[[], None]] = []
         self.guarded = False  # a server-wide policy applies to every command: see update_guard
         self._loading = False
@@ -551,6 +554,41 @@ class Server:
         """`guarded`: loading, a read-only replica or CLIENT PAUSE: every command goes
         through `dispatch` (the client loop's shortcut is off)."""
         self.guarded = self._loading or self._replica_read_only or "dispatch" in self.__dict__
+
+    def flush_replies(self) -> None:
+        """The iteration's replies (a ready callback, so it runs once the iteration's
+        reads were all served): the append-only file first, then one write per client:
+        one buffer, or the pieces as they are when big payloads are among them."""
+        self.flush_scheduled = False
+        queue = self.flush_queue
+        if self.write_barrier is not None:
+            self.flush_barrier()
+        written = 0
+        for client in queue:
+            out = client.outbuf
+            client.outbuf = None
+            transport = client.transport
+            if out is None or transport is None or client.closing:
+                continue
+            if len(out) == 1:
+                data = out[0]
+                written += len(data)
+                transport.write(data)
+                continue
+            size = sum(map(len, out))
+            written += size
+            if size <= SMALL_WRITE:  # cheaper for the transport than an iovec of pieces
+                transport.write(b"".join(out))
+            else:
+                transport.writelines(out)
+        queue.clear()  # (a write never calls back into write_out: uvloop defers its errors)
+        self.net_output_bytes += written
+
+    def flush_barrier(self) -> None:
+        """Propagated writes must reach the append-only file before their replies."""
+        if self.write_barrier is not None:
+            barrier, self.write_barrier = self.write_barrier, None
+            barrier()
 
     def next_client_id(self) -> int:
         self._client_ids += 1
