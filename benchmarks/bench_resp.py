@@ -124,7 +124,7 @@ def run(runs: int = 3, quick: bool = False, scenarios: list[str] | None = None) 
                             f"run{rep + 1} {scen:>3} {NAMES[test]:<11} {label:<9} "
                             f"{r['rps']:>10.0f} req/s  p50 {r['p50_ms']:.3f} ms  "
                             f"cpu {r['cpu_us']:6.2f} us/req  util {r['server_util']:.2f}  "
-                            f"foreign {r['foreign_cores']:.2f}",
+                            f"foreign {r['foreign_cores']:.2f}  probe {r['probe_ms']:.2f} ms",
                             flush=True,
                         )
     finally:
@@ -136,7 +136,15 @@ def run(runs: int = 3, quick: bool = False, scenarios: list[str] | None = None) 
 def summarize(
     raw: dict[str, dict[str, dict[str, list[dict[str, Any]]]]], runs: int, quick: bool
 ) -> dict[str, Any]:
-    fields = ("rps", "p50_ms", "p99_ms", "cpu_us", "server_util", "foreign_cores")
+    fields = ("rps", "p50_ms", "p99_ms", "cpu_us", "server_util", "foreign_cores", "speed")
+    # machine speed before each run: the run's fastest speed probe / its own (1.0 = fastest)
+    every_run = [
+        r for tests in raw.values() for by_server in tests.values() for rs in by_server.values()
+        for r in rs
+    ]  # fmt: skip
+    fastest = min((r["probe_ms"] for r in every_run), default=0.0)
+    for r in every_run:
+        r["speed"] = fastest / r["probe_ms"] if r["probe_ms"] else 1.0
     medians: dict[str, dict[str, dict[str, dict[str, float]]]] = {}
     ratios: dict[str, dict[str, dict[str, float]]] = {}
     for scen, tests in raw.items():

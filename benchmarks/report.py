@@ -12,6 +12,7 @@ import json
 import math
 import time
 from pathlib import Path
+from statistics import median
 from typing import Any
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
@@ -88,6 +89,25 @@ def resp_markdown(result: dict[str, Any]) -> str:
         default=0.0,
     )
     lines.append(f"Largest median foreign load during a measurement: {worst:.2f} cores.")
+    speeds = [
+        (m.get("speed", 1.0), label)
+        for tests in result["medians"].values()
+        for med in tests.values()
+        for label, m in med.items()
+    ]
+    if speeds:
+        slowest = min(speed for speed, _ in speeds)
+        by_server = {
+            label: median([speed for speed, owner in speeds if owner == label])
+            for label in sorted({owner for _, owner in speeds})
+        }
+        lines.append(
+            f"Machine speed before each measurement (a fixed interpreter workload on the "
+            f"server's CPU; 1.00 = the run's fastest): "
+            f"slowest median {slowest:.2f}; median "
+            + ", ".join(f"{label} {value:.2f}" for label, value in by_server.items())
+            + (" (slow periods: read the ratios with care)." if slowest < 0.85 else ".")
+        )
     lines.append("")
     lines += goals_markdown(result.get("goals", []))
     return "\n".join(lines)
