@@ -60,6 +60,7 @@ from .protocol.encoder import (
 from .protocol.reader import DEFAULT_LIMITS, ReaderLimits, RequestReader
 
 _perf_ns = time.perf_counter_ns
+_JOIN = b"".join
 
 # Client.reply_mode (CLIENT REPLY): replies sent; none sent; SKIP was just called (its own
 # reply is not sent and the next one is dropped); the current command's reply is dropped.
@@ -273,6 +274,7 @@ class Client(asyncio.BufferedProtocol):
             resp, reply_mode, guarded = self.resp, self.reply_mode, server.guarded or self.guarded
             propagators, monitors, slow_cut = server.propagators, server.monitors, server.slow_cut
             dirty = 0
+            small = True  # every reply so far encoded below as a small piece (no big payload)
             start = _perf_ns()
             it = iter(cmds)
             for argv in it:
@@ -345,7 +347,12 @@ class Client(asyncio.BufferedProtocol):
                     out.append(reply)
                 else:  # encode() inlined: one call less per command
                     ENCODERS.get(type(reply), encode)(reply, resp, out)
+                    small = False
             if out:
+                if small and len(out) > 1:
+                    # Only small pieces: one buffer now, so the flush neither sizes nor
+                    # joins them (pushes raised meanwhile are rare and copied once more).
+                    out = [_JOIN(out)]
                 self.write_out(out)
         finally:
             self.batch = None
