@@ -592,9 +592,11 @@ class RequestReader:
         One translated copy of the read answers the byte-level questions: no byte that
         starts an element hiredis reads differently from Redis ("+", "=", "(" come back as
         bytes; "~", ">", "|" as top-level lists; "%" as a dict), and no "*" header of six
-        or more digits (hiredis would allocate the declared list). After the parse, one
-        "*" per command rules out nested aggregates, `len` over every argument rules out
-        numbers, nulls and errors, and the probe rules out a partial command. Anything
+        or more digits (hiredis would allocate the declared list). hiredis's items are
+        taken in one C-level loop; then one "*" per item rules out nested aggregates,
+        no empty item rules out "*0" (Redis skips it), joining the items' arguments rules
+        out numbers, nulls, errors and top-level items that are not lists, and the probe
+        rules out a partial command. Anything
         else (false alarms from payload bytes included) returns False with `out` and
         hiredis reset, and `_fast` proves the read element by element.
         """
@@ -604,15 +606,16 @@ class RequestReader:
             return False
         reader = self._hiredis
         assert reader is not None
-        ended = _hiredis_commands(reader, buf, 0, nbytes, out)
-        if ended is False and marked.count(0x2A) == len(out):
-            try:
-                sum(map(len, _chain(out)))  # TypeError unless every argument has a length
+        reader.feed(buf, 0, nbytes)  # type: ignore[arg-type]
+        try:
+            out += iter(reader.gets, False)  # every item hiredis completes, taken in C
+            if marked.count(0x2A) == len(out) and [] not in out:
+                _JOIN(_chain(out))  # TypeError unless every item is a list of bytes
                 reader.feed(_PROBE)
                 if reader.gets() == []:
                     return True
-            except Exception:  # TypeError from the length check, or hiredis's own error
-                pass
+        except Exception:  # hiredis's own error, or TypeError from the join
+            pass
         out.clear()
         self._hiredis = hiredis.Reader()
         return False
