@@ -26,7 +26,7 @@ from __future__ import annotations
 import ctypes
 import re
 from dataclasses import dataclass
-from itertools import chain, islice
+from itertools import islice
 from typing import Any
 
 from .. import errors
@@ -610,7 +610,7 @@ class RequestReader:
         try:
             out += iter(reader.gets, False)  # every item hiredis completes, taken in C
             if marked.count(0x2A) == len(out) and [] not in out:
-                _JOIN(_chain(out))  # TypeError unless every item is a list of bytes
+                list(map(_JOIN, out))  # TypeError unless every item is a list of bytes
                 reader.feed(_PROBE)
                 if reader.gets() == []:
                     return True
@@ -739,7 +739,6 @@ _QUICK_MAP = bytes(
     for b in range(256)
 )
 _JOIN = b"".join
-_chain = chain.from_iterable
 
 
 def _hiredis_commands(reader: Any, buf: bytearray, start: int, stop: int, out: list[Argv]) -> Any:
@@ -820,9 +819,10 @@ def _walk_leading(buf: bytearray, start: int, end: int) -> tuple[int, int]:
 
 def _all_bytes(out: list[Argv], first: int) -> bool:
     """Every argument of out[first:] is bytes: b"".join refuses numbers, nulls, errors and
-    nested aggregates, which hiredis returns for ':', ',', '#', '_', '$-1', '-', '*'..."""
+    nested aggregates, which hiredis returns for ':', ',', '#', '_', '$-1', '-', '*'...
+    (one join per command costs less than one join over all arguments chained)."""
     try:
-        _JOIN(_chain(islice(out, first, None)))
+        list(map(_JOIN, islice(out, first, None)))
     except TypeError:
         return False
     return True
