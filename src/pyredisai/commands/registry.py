@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cache
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -97,8 +98,9 @@ class CommandSpec:
     loading_ok: bool = False
     stale_ok: bool = False
     # argument counts that the client's batch loop runs inline, without dispatch (right
-    # arity, no policy flag: see _NOT_FAST and Client.run_commands); empty for the rest
-    fast_argc: range = range(0)
+    # arity, no policy flag: see _NOT_FAST and Client.run_commands); empty for the rest.
+    # A frozenset: its membership test costs half a range's.
+    fast_argc: frozenset[int] = frozenset()
 
     def key_positions(self, argv: list[bytes]) -> list[int]:
         """Indexes of key arguments (COMMAND GETKEYS, propagation, MOVE of bigargs)."""
@@ -125,6 +127,17 @@ _NOT_FAST = frozenset(("admin", "no-auth", "multi-control", "pubsub"))
 SERVER_HOOKS: list[Callable[[Any], None]] = []
 """Called with each new Server: command groups with state of their own (persistence,
 the AI engine, blocking keys) attach it here instead of the server knowing about them."""
+
+
+# Variadic commands run inline up to this many arguments; longer ones go through
+# dispatch, whose checks are nothing next to the work of such a command.
+FAST_ARGC_MAX = 256
+
+
+@cache
+def _argc_set(low: int, high: int = FAST_ARGC_MAX + 1) -> frozenset[int]:
+    """Argument counts low..high-1, shared by every spec with the same arity."""
+    return frozenset(range(low, high))
 
 
 def command(
@@ -169,12 +182,12 @@ def command(
             if existing is not None:
                 spec.subcommands = existing.subcommands
             if not (spec.subcommands or flagset & _NOT_FAST):
-                spec.fast_argc = range(arity, arity + 1) if arity > 0 else range(-arity, 1 << 31)
+                spec.fast_argc = _argc_set(arity, arity + 1) if arity > 0 else _argc_set(-arity)
             COMMANDS[key] = spec
         else:
             container = COMMANDS[parent.lower().encode()]
             container.subcommands[name.lower()] = spec
-            container.fast_argc = range(0)
+            container.fast_argc = frozenset()
         return handler
 
     return decorate
