@@ -596,9 +596,9 @@ class RequestReader:
         taken in one C-level loop; then one "*" per item rules out nested aggregates,
         no empty item rules out "*0" (Redis skips it), joining the items' arguments rules
         out numbers, nulls, errors and top-level items that are not lists, and the probe
-        rules out a partial command. Anything
-        else (false alarms from payload bytes included) returns False with `out` and
-        hiredis reset, and `_fast` proves the read element by element.
+        rules out a partial command. Anything else (false alarms from payload bytes
+        included) returns False with `out` and hiredis reset, and `_fast` proves the read
+        element by element.
         """
         buf = self._small  # starts with '*': buffer_updated sends other reads elsewhere
         marked = buf[:nbytes].translate(_QUICK_MAP)
