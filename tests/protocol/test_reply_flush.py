@@ -112,3 +112,18 @@ def test_published_messages_keep_each_publishers_order(server: ServerProcess) ->
         got.setdefault(publisher, []).append(int(n))
     assert got == {str(p): list(range(20)) for p in range(5)}
     subscriber.close()
+
+
+def test_replies_reach_a_client_that_closed_its_sending_side(server: ServerProcess) -> None:
+    # `printf 'PING\r\n' | nc host port`: the request and the FIN arrive together, and
+    # the queued replies must still leave before the connection closes.
+    for request, expected in [
+        (b"PING\r\n", b"+PONG\r\n"),
+        (encode("SET", "flush:eof", "1") + encode("GET", "flush:eof"), b"+OK\r\n$1\r\n1\r\n"),
+    ]:
+        conn = RawConnection(server.port)
+        conn.send(request)
+        conn.sock.shutdown(socket.SHUT_WR)
+        assert conn.closed_by_peer()
+        assert conn.buf == expected
+        conn.close()
