@@ -231,6 +231,14 @@ class Client(asyncio.BufferedProtocol):
         self.closing = True
         self.server.client_gone(self)
 
+    def eof_received(self) -> bool | None:
+        """The peer sends nothing more and the transport closes on return: its queued
+        replies go out first (uvloop may report the end in the same poll as the last
+        request, before this iteration's flush; Redis answers what it read)."""
+        if self.outbuf is not None:
+            self.server.flush_replies()
+        return None
+
     def pause_writing(self) -> None:
         self.paused_writing = True
 

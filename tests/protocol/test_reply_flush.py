@@ -127,3 +127,22 @@ def test_replies_reach_a_client_that_closed_its_sending_side(server: ServerProce
         assert conn.closed_by_peer()
         assert conn.buf == expected
         conn.close()
+
+
+def test_replies_survive_an_end_read_in_the_same_poll(server: ServerProcess) -> None:
+    # A request that fills the receive buffer exactly makes the event loop read again at
+    # once and find the end of the stream before the iteration's replies were flushed.
+    from pyredisai.protocol.reader import RECV_SIZE
+
+    pings = (RECV_SIZE - 64) // 6
+    pad = RECV_SIZE - pings * 6 - len(b"ECHO \r\n")
+    request = b"PING\r\n" * pings + b"ECHO " + b"x" * pad + b"\r\n"
+    assert len(request) == RECV_SIZE
+    expected = b"+PONG\r\n" * pings + b"$%d\r\n%s\r\n" % (pad, b"x" * pad)
+    for _ in range(5):
+        conn = RawConnection(server.port, timeout=20)
+        conn.send(request)
+        conn.sock.shutdown(socket.SHUT_WR)
+        assert conn.closed_by_peer(timeout=20)
+        assert conn.buf == expected
+        conn.close()
