@@ -46,8 +46,8 @@ def busy_seconds(process_time_only: bool = True) -> float:
 
 
 def speed_probe(cpu: int = 0, rounds: int = 3) -> float:
-    """Seconds a fixed interpreter workload takes on `cpu` now (best of `rounds`; about
-    5 ms each). This process is pinned to `cpu` meanwhile where the OS allows it."""
+    """Seconds a fixed interpreter workload takes on `cpu` now (best of `rounds`; 2-3 ms
+    each here). This process is pinned to `cpu` meanwhile where the OS allows it."""
     pinned = hasattr(os, "sched_setaffinity") and cpu < (os.cpu_count() or 1)
     if pinned:
         before = os.sched_getaffinity(0)
