@@ -576,8 +576,10 @@ class Server:
         one buffer, or the pieces as they are when big payloads are among them."""
         self.flush_scheduled = False
         queue = self.flush_queue
-        if self.write_barrier is not None:
-            self.flush_barrier()
+        barrier = self.write_barrier
+        if barrier is not None:  # propagated writes reach the append-only file first
+            self.write_barrier = None
+            barrier()
         written = 0
         for client in queue:
             out = client.outbuf
@@ -593,17 +595,11 @@ class Server:
             size = sum(map(len, out))
             written += size
             if size <= SMALL_WRITE:  # cheaper for the transport than an iovec of pieces
-                transport.write(b"".join(out))
+                transport.write(_JOIN(out))
             else:
                 transport.writelines(out)
         queue.clear()  # (a write never calls back into write_out: uvloop defers its errors)
         self.net_output_bytes += written
-
-    def flush_barrier(self) -> None:
-        """Propagated writes must reach the append-only file before their replies."""
-        if self.write_barrier is not None:
-            barrier, self.write_barrier = self.write_barrier, None
-            barrier()
 
     def next_client_id(self) -> int:
         self._client_ids += 1
