@@ -185,7 +185,10 @@ _IRREGULAR_ELEMENTS = [
     b"=5\r\ntxt:x\r\n",
     b"_\r\n",
     b"#t\r\n",
+    b"#f\r\n",
     b",1.5\r\n",
+    b",0\r\n",
+    b":0\r\n",
     b"-ERR x\r\n",
     b"!3\r\nerr\r\n",
     b">1\r\n$1\r\na\r\n",
@@ -195,6 +198,10 @@ _IRREGULAR_ELEMENTS = [
 ]
 _IRREGULAR_TOP = [
     b"*0\r\n",
+    b"$0\r\n\r\n",
+    b":0\r\n",
+    b"#f\r\n",
+    b",0\r\n",
     b"*-1\r\n",
     b"~1\r\n$4\r\nPING\r\n",
     b">1\r\n$4\r\nPING\r\n",
@@ -233,6 +240,17 @@ def _random_stream(rng: random.Random) -> bytes:
                 elements.append(b"$%d\r\n%s\r\n" % (len(payload), payload))
         parts.append(b"*%d\r\n" % argc + b"".join(elements))
     return b"".join(parts)
+
+
+@pytest.mark.parametrize("item", [b":0\r\n", b"#f\r\n", b",0\r\n", b"$0\r\n\r\n"])
+@pytest.mark.parametrize("commands", [1, 3, 40])
+def test_top_level_items_hiredis_reads_as_false_are_not_lost(item: bytes, commands: int) -> None:
+    """hiredis parses these to values equal to False (its default "no more data"), or to
+    empty bytes: after whole commands they are inline commands for Redis, not the end."""
+    data = b"*1\r\n$4\r\nPING\r\n" * commands + item
+    expected = parse(data, use_hiredis=False)
+    assert expected[0][-1] == item.split(b"\r\n")[0:1]
+    assert parse(data, use_hiredis=True) == expected
 
 
 def test_split_inline_shortcut_matches_the_bytewise_split() -> None:

@@ -472,7 +472,7 @@ class RequestReader:
 
     def __init__(self, limits: ReaderLimits = DEFAULT_LIMITS, use_hiredis: bool = True) -> None:
         self.use_hiredis = use_hiredis and HAVE_HIREDIS
-        self._hiredis = hiredis.Reader() if self.use_hiredis else None
+        self._hiredis = _new_hiredis() if self.use_hiredis else None
         self._limits = limits
         self._py = PyParser(limits)
         # True while PyParser owns the stream; only then can `buffered()` be non-zero
@@ -593,12 +593,11 @@ class RequestReader:
         starts an element hiredis reads differently from Redis ("+", "=", "(" come back as
         bytes; "~", ">", "|" as top-level lists; "%" as a dict), and no "*" header of six
         or more digits (hiredis would allocate the declared list). hiredis's items are
-        taken in one C-level loop; then one "*" per item rules out nested aggregates,
-        no empty item rules out "*0" (Redis skips it), joining the items' arguments rules
-        out numbers, nulls, errors and top-level items that are not lists, and the probe
-        rules out a partial command. Anything else (false alarms from payload bytes
-        included) returns False with `out` and hiredis reset, and `_fast` proves the read
-        element by element.
+        taken in one C-level loop; then no empty item rules out "*0" (Redis skips it) and
+        a top-level "$0", joining each item's arguments rules out numbers, nulls, errors,
+        nested aggregates and any other top-level item, and the probe rules out a partial
+        command. Anything else (false alarms from payload bytes included) returns False
+        with `out` and hiredis reset, and `_fast` proves the read element by element.
         """
         buf = self._small  # starts with '*': buffer_updated sends other reads elsewhere
         marked = buf[:nbytes].translate(_QUICK_MAP)
@@ -608,16 +607,19 @@ class RequestReader:
         assert reader is not None
         reader.feed(buf, 0, nbytes)  # type: ignore[arg-type]
         try:
-            out += iter(reader.gets, False)  # every item hiredis completes, taken in C
-            if marked.count(0x2A) == len(out) and [] not in out:
-                list(map(_JOIN, out))  # TypeError unless every item is a list of bytes
+            out += iter(reader.gets, _MORE)  # every item hiredis completes, taken in C
+            if all(out):  # no "*0" (an empty list), no top-level "$0" (empty bytes)
+                # TypeError unless every item is a list of bytes: this also rules out
+                # nested aggregates (a list among an item's arguments) and any other
+                # top-level item (a bulk is iterated as ints)
+                list(map(_JOIN, out))
                 reader.feed(_PROBE)
                 if reader.gets() == []:
                     return True
         except Exception:  # hiredis's own error, or TypeError from the join
             pass
         out.clear()
-        self._hiredis = hiredis.Reader()
+        self._hiredis = _new_hiredis()
         return False
 
     def _drain_slow(self, out: list[Argv]) -> None:
@@ -672,7 +674,7 @@ class RequestReader:
         # batch; `_stepwise` then reads it exactly as Redis would.
         argv = _hiredis_commands(reader, buf, start, stop, out)
         probed = False
-        if argv is False and plain and stop == end and _all_bytes(out, first):
+        if argv is _MORE and plain and stop == end and _all_bytes(out, first):
             # hiredis took every byte, unless it holds a partial command: an empty
             # multibulk comes back as [] only if it starts a new command.
             probed = True
@@ -687,11 +689,11 @@ class RequestReader:
         if consumed != stop:
             # Something hiredis stopped at (or should not have taken) starts at
             # `consumed`: read on from there one command at a time.
-            self._hiredis = reader = hiredis.Reader()
+            self._hiredis = reader = _new_hiredis()
             reader.feed(buf, consumed, stop - consumed)  # type: ignore[arg-type]
             consumed = self._stepwise(buf, consumed, stop, out)
         if consumed != end or probed:
-            self._hiredis = hiredis.Reader()  # the old one holds a partial command
+            self._hiredis = _new_hiredis()  # the old one holds a partial command
         return consumed
 
     def _stepwise(self, buf: bytearray, consumed: int, stop: int, out: list[Argv]) -> int:
@@ -703,7 +705,7 @@ class RequestReader:
             # command for Redis: hiredis must not even parse it.
             while consumed < stop and buf[consumed] == 0x2A:
                 argv = reader.gets()
-                if argv is False:
+                if argv is _MORE:
                     break
                 if type(argv) is not list:
                     if argv is None:  # *-1: ignored
@@ -739,12 +741,20 @@ _QUICK_MAP = bytes(
     for b in range(256)
 )
 _JOIN = b"".join
+# What hiredis's gets() returns when it holds no complete item. Not its default False:
+# "#f" parses to False, and ":0" / ",0" to values equal to it, which would end
+# `iter(gets, False)` early and pass for "no more data".
+_MORE: Any = object()
+
+
+def _new_hiredis() -> Any:
+    return hiredis.Reader(notEnoughData=_MORE)
 
 
 def _hiredis_commands(reader: Any, buf: bytearray, start: int, stop: int, out: list[Argv]) -> Any:
     """Feed buf[start:stop] to hiredis and append each command it completes to `out`.
 
-    Returns what ended the run: False (hiredis wants more bytes), a top-level item that
+    Returns what ended the run: _MORE (hiredis wants more bytes), a top-level item that
     is not a non-empty list, or None when hiredis raised (protocol error, no memory)."""
     reader.feed(buf, start, stop - start)
     gets = reader.gets
