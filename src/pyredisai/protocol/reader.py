@@ -605,7 +605,7 @@ class RequestReader:
             return False
         reader = self._hiredis
         assert reader is not None
-        reader.feed(buf, 0, nbytes)  # type: ignore[arg-type]
+        reader.feed(buf, 0, nbytes)
         try:
             out += iter(reader.gets, _MORE)  # every item hiredis completes, taken in C
             if all(out):  # no "*0" (an empty list), no top-level "$0" (empty bytes)
@@ -690,7 +690,7 @@ class RequestReader:
             # Something hiredis stopped at (or should not have taken) starts at
             # `consumed`: read on from there one command at a time.
             self._hiredis = reader = _new_hiredis()
-            reader.feed(buf, consumed, stop - consumed)  # type: ignore[arg-type]
+            reader.feed(buf, consumed, stop - consumed)
             consumed = self._stepwise(buf, consumed, stop, out)
         if consumed != end or probed:
             self._hiredis = _new_hiredis()  # the old one holds a partial command
