@@ -59,7 +59,9 @@ from .protocol.encoder import (
 )
 from .protocol.reader import DEFAULT_LIMITS, ReaderLimits, RequestReader
 
-_perf_ns = time.perf_counter_ns
+# Command durations in float seconds: perf_counter() costs what perf_counter_ns() does,
+# and float arithmetic, unlike nanoseconds past 2**30, allocates nothing big per command.
+_perf = time.perf_counter
 _JOIN = b"".join
 
 # Client.reply_mode (CLIENT REPLY): replies sent; none sent; SKIP was just called (its own
@@ -273,6 +275,7 @@ class Client(asyncio.BufferedProtocol):
         protocol, guards, propagation) is read again: only such commands change it."""
         out: list[Any] = []
         self.batch = out  # pushes raised by this batch go after its earlier replies
+        spec = None  # the last inline command: its name becomes `last_cmd` at the end
         try:
             server = self.server
             find_spec = server.command_cache.get
@@ -281,9 +284,10 @@ class Client(asyncio.BufferedProtocol):
             # state only `dispatch`-path commands change (CLIENT REPLY, HELLO, CONFIG, PAUSE...)
             resp, reply_mode, guarded = self.resp, self.reply_mode, server.guarded or self.guarded
             propagators, monitors, slow_cut = server.propagators, server.monitors, server.slow_cut
+            observed = propagators or monitors
             dirty = 0
             small = True  # every reply so far encoded below as a small piece (no big payload)
-            start = _perf_ns()
+            start = _perf()
             it = iter(cmds)
             for argv in it:
                 spec = None if guarded else find_spec(argv[0])
@@ -299,18 +303,18 @@ class Client(asyncio.BufferedProtocol):
                         return
                     except Exception as exc:  # a bug must not take the server down
                         reply = server.internal_error(spec, exc)
-                    now = _perf_ns()
-                    elapsed_us = (now - start) // 1000
+                    now = _perf()
+                    elapsed = now - start
                     start = now
                     spec.calls += 1
-                    spec.usec += elapsed_us
-                    self.last_cmd = spec.name
-                    if elapsed_us >= slow_cut:
-                        server.slow_command(self, spec, argv, elapsed_us)
-                    if propagators and keyspace.dirty != dirty:
-                        server.propagate(self, spec, argv)
-                    if monitors:
-                        server.feed_monitors(self, spec, argv)
+                    spec.seconds += elapsed
+                    if elapsed >= slow_cut:
+                        server.slow_command(self, spec, argv, elapsed)
+                    if observed:
+                        if propagators and keyspace.dirty != dirty:
+                            server.propagate(self, spec, argv)
+                        if monitors:
+                            server.feed_monitors(self, spec, argv)
                     if after_command:
                         server.run_after_command()
                     if not reply_mode:  # the common replies, encoded here
@@ -330,6 +334,7 @@ class Client(asyncio.BufferedProtocol):
                     if isinstance(reply, CommandError):
                         server.count_failed(spec, reply)
                 else:
+                    spec = None  # `Server.call` sets `last_cmd` itself
                     try:
                         reply = server.dispatch(self, argv)
                     except CloseAfterReply as close:
@@ -338,8 +343,9 @@ class Client(asyncio.BufferedProtocol):
                     resp, reply_mode = self.resp, self.reply_mode
                     guarded = server.guarded or self.guarded
                     propagators, monitors = server.propagators, server.monitors
+                    observed = propagators or monitors
                     slow_cut = server.slow_cut
-                    start = _perf_ns()
+                    start = _perf()
                 if type(reply) is Deferred:
                     self.pending.extend(it)
                     self.wait_for(reply, out)
@@ -364,6 +370,8 @@ class Client(asyncio.BufferedProtocol):
                 self.write_out(out)
         finally:
             self.batch = None
+            if spec is not None:  # nothing reads it during the batch but the batch itself
+                self.last_cmd = spec.name
 
     def close_after(self, reply: Any, out: list[Any]) -> None:
         """QUIT and the like: send what the batch has so far and `reply`, then close."""
@@ -543,7 +551,7 @@ class Server:
         self.active_expire_enabled = True  # DEBUG SET-ACTIVE-EXPIRE
         self.latency_threshold_ms = config["latency-monitor-threshold"]
         self.slowlog_threshold = config["slowlog-log-slower-than"]
-        self.slow_cut = self._slow_cut()
+        self.slow_cut = self._slow_cut()  # seconds
         self.exit_code = 0
         # CLIENT PAUSE: while paused, `dispatch` is shadowed by `_dispatch_paused`
         self.pause_end = 0.0  # loop time
@@ -628,14 +636,15 @@ class Server:
             self.slowlog_threshold = value
             self.slow_cut = self._slow_cut()
 
-    def _slow_cut(self) -> int:
-        """The one number `call` compares against: the lowest enabled threshold in us."""
-        cut = 1 << 62
+    def _slow_cut(self) -> float:
+        """The one number `call` compares a duration (seconds) against: the lowest enabled
+        threshold. `slow_command` then applies each threshold in Redis's whole units."""
+        cut_us = 1 << 62
         if self.slowlog_threshold >= 0:
-            cut = self.slowlog_threshold
+            cut_us = self.slowlog_threshold
         if self.latency_threshold_ms > 0:
-            cut = min(cut, self.latency_threshold_ms * 1000)
-        return cut
+            cut_us = min(cut_us, self.latency_threshold_ms * 1000)
+        return cut_us / 1e6
 
     # -- dispatch ------------------------------------------------------------------------
     def dispatch(self, client: Client, argv: list[bytes]) -> Any:
@@ -714,7 +723,7 @@ class Server:
         propagators = self.propagators
         if propagators:
             dirty = self.keyspace.dirty
-        start = _perf_ns()
+        start = _perf()
         try:
             reply = spec.handler(client, argv)
         except CommandError as exc:
@@ -723,14 +732,14 @@ class Server:
             raise
         except Exception as exc:  # a bug must not take the server down
             reply = self.internal_error(spec, exc)
-        elapsed_us = (_perf_ns() - start) // 1000
+        elapsed = _perf() - start
         spec.calls += 1
-        spec.usec += elapsed_us
+        spec.seconds += elapsed
         client.last_cmd = spec.name
         if isinstance(reply, CommandError):
             self.count_failed(spec, reply)
-        if elapsed_us >= self.slow_cut:
-            self.slow_command(client, spec, argv, elapsed_us)
+        if elapsed >= self.slow_cut:
+            self.slow_command(client, spec, argv, elapsed)
         if propagators and self.keyspace.dirty != dirty:
             self.propagate(client, spec, argv)
         if self.monitors:
@@ -762,9 +771,10 @@ class Server:
     slowlog_threshold = 10000
 
     def slow_command(
-        self, client: Client, spec: CommandSpec, argv: list[bytes], elapsed_us: int
+        self, client: Client, spec: CommandSpec, argv: list[bytes], elapsed: float
     ) -> None:
         """Slow log entry and latency-monitor sample for a command over a threshold."""
+        elapsed_us = int(elapsed * 1_000_000)
         threshold = self.slowlog_threshold
         if 0 <= threshold <= elapsed_us and "skip-slowlog" not in spec.flags:
             self.slowlog_add(client, argv, elapsed_us)
@@ -1079,7 +1089,8 @@ class Server:
             if hasattr(keyspace, attr):
                 setattr(keyspace, attr, 0)
         for spec in all_specs():
-            spec.calls = spec.usec = spec.rejected_calls = spec.failed_calls = 0
+            spec.calls = spec.rejected_calls = spec.failed_calls = 0
+            spec.seconds = 0.0
         self.ops_samples.clear()
         self.net_samples.clear()
         for hook in self.extensions.get("resetstat_hooks", ()):

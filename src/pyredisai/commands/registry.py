@@ -85,7 +85,7 @@ class CommandSpec:
     subcommands: dict[str, CommandSpec] = field(default_factory=dict)
     # statistics (INFO commandstats), mutated on the loop thread only
     calls: int = 0
-    usec: int = 0
+    seconds: float = 0.0  # time in the handler (INFO's usec)
     rejected_calls: int = 0
     failed_calls: int = 0
     # flag shortcuts read by dispatch on every call
@@ -101,6 +101,10 @@ class CommandSpec:
     # arity, no policy flag: see _NOT_FAST and Client.run_commands); empty for the rest.
     # A frozenset: its membership test costs half a range's.
     fast_argc: frozenset[int] = frozenset()
+
+    @property
+    def usec(self) -> int:
+        return int(self.seconds * 1_000_000)
 
     def key_positions(self, argv: list[bytes]) -> list[int]:
         """Indexes of key arguments (COMMAND GETKEYS, propagation, MOVE of bigargs)."""

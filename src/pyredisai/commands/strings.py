@@ -184,13 +184,23 @@ def get(client: Client, argv: list[bytes]) -> Any:
     summary="Set the string value of a key",
 )
 def set_(client: Client, argv: list[bytes]) -> Any:
-    if len(argv) == 3:  # the redis-benchmark path: no options to parse
+    if len(argv) == 3:  # no options to parse
         db = client.db
         key = argv[1]
         if type(key) is not bytes:
             key = bytes(key)
+        keyspace = db.keyspace
+        hook = keyspace.notify_hook
+        if hook is None and not keyspace.watching:
+            # `Database.set` inlined for the plain case (one call less: SET's hot path)
+            db.data[key] = argv[2]
+            expires = db.expires
+            if expires and key in expires:
+                del expires[key]
+            db.atime[key] = keyspace.lru_clock
+            keyspace.dirty += 1
+            return OK
         db.set(key, argv[2])
-        hook = db.keyspace.notify_hook
         if hook is not None:
             hook(db, "set", key, "$")
         return OK
