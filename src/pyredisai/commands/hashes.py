@@ -73,8 +73,9 @@ def is_listpack(h: dict[bytes, Any]) -> bool:
 # --- writes --------------------------------------------------------------------------------
 
 
-def _hset(client: Client, argv: list[bytes], name: str) -> int:
-    """HSET/HMSET body: returns the number of fields created."""
+def _hset(client: Client, argv: list[bytes], name: str = "hset") -> int:
+    """HSET itself (registered as its handler: no wrapper frame on its hot path) and
+    HMSET's body: returns the number of fields created."""
     argc = len(argv)
     if argc % 2 == 1:
         raise CommandError(errors.WRONG_ARITY.format(name))
@@ -109,7 +110,7 @@ def _hset(client: Client, argv: list[bytes], name: str) -> int:
     return len(h) - before
 
 
-@command(
+hset = command(
     "hset",
     -4,
     "write denyoom fast",
@@ -117,9 +118,7 @@ def _hset(client: Client, argv: list[bytes], name: str) -> int:
     group="hash",
     since="2.0.0",
     summary="Creates or modifies the value of a field in a hash.",
-)
-def hset(client: Client, argv: list[bytes]) -> Any:
-    return _hset(client, argv, "hset")
+)(_hset)
 
 
 @command(

@@ -223,8 +223,9 @@ def _serve_move(dst: bytes, left_from: bool, left_to: bool, rpoplpush: bool) -> 
 # --- push / pop ----------------------------------------------------------------------------
 
 
-def _push(client: Client, argv: list[bytes], left: bool, xx: bool) -> int:
-    """pushGenericCommand: LPUSH, RPUSH, LPUSHX, RPUSHX (the hot path: kept inline)."""
+def _push(client: Client, argv: list[bytes], left: bool = True, xx: bool = False) -> int:
+    """pushGenericCommand: LPUSH itself (registered as its handler: no wrapper frame on its
+    hot path), and RPUSH, LPUSHX, RPUSHX with their flags."""
     db = client.db
     key = argv[1]
     if type(key) is not bytes:
@@ -264,16 +265,14 @@ def _push(client: Client, argv: list[bytes], left: bool, xx: bool) -> int:
     return len(lst)
 
 
-@command(
+lpush = command(
     "lpush",
     -3,
     "write denyoom fast",
     keys=(1, 1, 1),
     group="list",
     summary="Prepends one or more elements to a list. Creates the key if it doesn't exist.",
-)
-def lpush(client: Client, argv: list[bytes]) -> Any:
-    return _push(client, argv, True, False)
+)(_push)
 
 
 @command(

@@ -386,10 +386,12 @@ def _mset_generic(client: Client, argv: list[bytes], nx: bool) -> Any:
 # --- counters -------------------------------------------------------------------------
 
 
-def _incr_decr(client: Client, key: bytes | bytearray, incr: int) -> int:
-    """incrDecrCommand; INCR's hot path, so get_typed and _notify are inlined, and with
-    no TTLs in the database, no WATCH and no keyspace events (`plain`), what
-    `Database.get`/`set` would do too: the dict, the LRU clock, the dirty count."""
+def _incr_decr(client: Client, argv: list[bytes], incr: int = 1) -> int:
+    """incrDecrCommand, and INCR itself (registered as its handler: no wrapper frame).
+    INCR's hot path, so get_typed and _notify are inlined, and with no TTLs in the
+    database, no WATCH and no keyspace events (`plain`), what `Database.get`/`set` would
+    do too: the dict, the LRU clock, the dirty count."""
+    key = argv[1]
     if type(key) is not bytes:
         key = bytes(key)
     db = client.db
@@ -399,6 +401,8 @@ def _incr_decr(client: Client, key: bytes | bytearray, incr: int) -> int:
     current = db.data.get(key) if plain else db.get(key)
     if current is None:
         value = incr
+    elif type(current) is bytes and current.isdigit() and len(current) < 19 and current[0] != 48:
+        value = int(current) + incr  # parse_int's usual counter, inlined
     elif type(current) is bytes or isinstance(current, STRING_TYPES):
         value = parse_int(current) + incr
     else:
@@ -417,7 +421,7 @@ def _incr_decr(client: Client, key: bytes | bytearray, incr: int) -> int:
     return value
 
 
-@command(
+incr = command(
     "incr",
     2,
     "write denyoom fast",
@@ -425,9 +429,7 @@ def _incr_decr(client: Client, key: bytes | bytearray, incr: int) -> int:
     group="string",
     since="1.0.0",
     summary="Increment the integer value of a key by one",
-)
-def incr(client: Client, argv: list[bytes]) -> Any:
-    return _incr_decr(client, argv[1], 1)
+)(_incr_decr)
 
 
 @command(
@@ -440,7 +442,7 @@ def incr(client: Client, argv: list[bytes]) -> Any:
     summary="Decrement the integer value of a key by one",
 )
 def decr(client: Client, argv: list[bytes]) -> Any:
-    return _incr_decr(client, argv[1], -1)
+    return _incr_decr(client, argv, -1)
 
 
 @command(
@@ -453,7 +455,7 @@ def decr(client: Client, argv: list[bytes]) -> Any:
     summary="Increment the integer value of a key by the given amount",
 )
 def incrby(client: Client, argv: list[bytes]) -> Any:
-    return _incr_decr(client, argv[1], parse_int(argv[2]))
+    return _incr_decr(client, argv, parse_int(argv[2]))
 
 
 @command(
@@ -469,7 +471,7 @@ def decrby(client: Client, argv: list[bytes]) -> Any:
     amount = parse_int(argv[2])
     if amount == LLONG_MIN:
         raise CommandError(errors.DECR_OVERFLOW)
-    return _incr_decr(client, argv[1], -amount)
+    return _incr_decr(client, argv, -amount)
 
 
 @command(
