@@ -83,7 +83,13 @@ def _hset(client: Client, argv: list[bytes], name: str = "hset") -> int:
     key = argv[1]
     if type(key) is not bytes:  # as_key, inlined: HSET's hot path
         key = bytes(key)
-    h = db.get(key)
+    keyspace = db.keyspace
+    if db.expires:
+        h = db.get(key)
+    else:  # `Database.get` inlined where no key has a TTL: HSET's hot path
+        h = db.data.get(key)
+        if h is not None:
+            db.atime[key] = keyspace.lru_clock
     created = h is None
     if h is None:
         h = {}
@@ -97,14 +103,14 @@ def _hset(client: Client, argv: list[bytes], name: str = "hset") -> int:
         for i in range(2, argc, 2):
             field = argv[i]
             h[field if type(field) is bytes else bytes(field)] = argv[i + 1]
-    keyspace = db.keyspace
     if created:
         db.set(key, h)
     else:
         keyspace.dirty += 1
         if keyspace.watching:
             keyspace.modified_watched(db, key)
-    keyspace.dirty += (argc - 2) // 2 - 1
+    if argc > 4:
+        keyspace.dirty += (argc - 2) // 2 - 1
     if keyspace.notify_hook is not None:
         keyspace.notify_hook(db, "hset", key, "h")
     return len(h) - before

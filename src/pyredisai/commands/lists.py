@@ -230,8 +230,13 @@ def _push(client: Client, argv: list[bytes], left: bool = True, xx: bool = False
     key = argv[1]
     if type(key) is not bytes:
         key = bytes(key)
-    lst = db.get(key)
     keyspace = db.keyspace
+    if db.expires:
+        lst = db.get(key)
+    else:  # `Database.get` inlined where no key has a TTL: LPUSH's hot path
+        lst = db.data.get(key)
+        if lst is not None:
+            db.atime[key] = keyspace.lru_clock
     if lst is None:
         if xx:
             return 0
