@@ -558,7 +558,7 @@ class RequestReader:
         if last == 2 * _ARGC_OF(parts[0], -1) + 1:  # exactly one command (the usual read)
             argv = parts[2:last:2]
             try:
-                if list(map(_BULK_HEADER_OF_LEN, map(len, argv))) == parts[1:last:2]:
+                if [_BULK_HEADER_LINES[len(arg)] for arg in argv] == parts[1:last:2]:
                     out.append(argv)
                     return True
             except IndexError:  # a payload of 1024 bytes or more
@@ -575,7 +575,7 @@ class RequestReader:
                 if end > last:
                     break
                 argv = parts[i + 2 : end : 2]
-                if list(map(_BULK_HEADER_OF_LEN, map(len, argv))) != parts[i + 1 : end : 2]:
+                if [_BULK_HEADER_LINES[len(arg)] for arg in argv] != parts[i + 1 : end : 2]:
                     break
                 out.append(argv)
                 i = end
@@ -733,7 +733,7 @@ _PROBE = b"*0\r\n"
 # `_split`: reads up to this long; the canonical "*<argc>" and "$<len>" header lines
 _SPLIT_MAX = 160
 _ARGC_OF = {b"*%d" % argc: argc for argc in range(1, 1024)}.get
-_BULK_HEADER_OF_LEN = [b"$%d" % size for size in range(1024)].__getitem__
+_BULK_HEADER_LINES = [b"$%d" % size for size in range(1024)]  # (a comprehension beats map here)
 # `_quick`'s view of a read: '*' stays, digits become '0', bytes that start an element
 # hiredis misreads become '!', everything else 'a'.
 _QUICK_MAP = bytes(
