@@ -188,6 +188,28 @@ def test_resp3_type_bytes_at_top_level_are_inline(
     )
 
 
+@pytest.mark.parametrize("pipelined", [1, 3, 40])
+def test_top_level_items_that_parse_to_false_are_inline_commands(
+    pipelined: int, wire_server: ServerProcess, real_redis: ServerProcess
+) -> None:
+    """ ":0", "#f" and ",0" ending a read of whole commands are inline commands for Redis
+    (hiredis reads them as values equal to its default "no more data"): each gets its
+    error reply, and the connection goes on."""
+    for item in (b":0\r\n", b"#f\r\n", b",0\r\n", b"$0\r\n\r\n"):
+        answers = []
+        for port in (wire_server.port, real_redis.port):
+            c = RawConnection(port)
+            try:
+                c.send(command_bytes(b"PING") * pipelined + item)
+                answers.append(replies(c, pipelined + 1))
+                c.send(command_bytes(b"ECHO", b"after"))
+                answers.append(replies(c, 1))
+            finally:
+                c.close()
+        assert answers[:2] == answers[2:], item
+        assert answers[0][-1][0] == "error" and answers[1] == [b"after"]  # type: ignore[index]
+
+
 # --- big bulks -----------------------------------------------------------------------------
 
 
