@@ -84,12 +84,10 @@ def _hset(client: Client, argv: list[bytes], name: str = "hset") -> int:
     if type(key) is not bytes:  # as_key, inlined: HSET's hot path
         key = bytes(key)
     keyspace = db.keyspace
-    if db.expires:
-        h = db.get(key)
-    else:  # `Database.get` inlined where no key has a TTL: HSET's hot path
-        h = db.data.get(key)
-        if h is not None:
-            db.atime[key] = keyspace.lru_clock
+    # `Database.get` (lookupKeyWrite), inlined where no key has a TTL: HSET's hot path
+    h = db.get(key) if db.expires else db.data.get(key)
+    if h is not None:
+        db.atime[key] = keyspace.lru_clock
     created = h is None
     if h is None:
         h = {}

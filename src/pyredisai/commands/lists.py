@@ -231,12 +231,10 @@ def _push(client: Client, argv: list[bytes], left: bool = True, xx: bool = False
     if type(key) is not bytes:
         key = bytes(key)
     keyspace = db.keyspace
-    if db.expires:
-        lst = db.get(key)
-    else:  # `Database.get` inlined where no key has a TTL: LPUSH's hot path
-        lst = db.data.get(key)
-        if lst is not None:
-            db.atime[key] = keyspace.lru_clock
+    # `Database.get` (lookupKeyWrite), inlined where no key has a TTL: LPUSH's hot path
+    lst = db.get(key) if db.expires else db.data.get(key)
+    if lst is not None:
+        db.atime[key] = keyspace.lru_clock
     if lst is None:
         if xx:
             return 0
