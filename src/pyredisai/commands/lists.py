@@ -259,7 +259,8 @@ def _push(client: Client, argv: list[bytes], left: bool = True, xx: bool = False
         keyspace.dirty += 1
         if keyspace.watching:
             keyspace.modified_watched(db, key)
-    keyspace.dirty += len(argv) - 3
+    if len(argv) > 3:  # one change per element (the first was counted above)
+        keyspace.dirty += len(argv) - 3
     reg = client.server.extensions.get("blocking")
     if reg is not None and reg.by_key:
         reg.signal(db, key)
