@@ -140,6 +140,12 @@ class ServerProcess:
             shutil.rmtree(self.dir, ignore_errors=True)
 
 
+def command_bytes(*args: bytes | str | int) -> bytes:
+    """One command as a client sends it: a RESP multibulk of bulk strings."""
+    parts = [a if isinstance(a, bytes) else str(a).encode() for a in args]
+    return b"*%d\r\n" % len(parts) + b"".join(b"$%d\r\n%s\r\n" % (len(p), p) for p in parts)
+
+
 class RawConnection:
     """A plain socket speaking RESP by hand, for protocol edge cases."""
 
@@ -194,9 +200,22 @@ class RawConnection:
         raise ValueError(f"bad reply line {line!r}")
 
     def command(self, *args: bytes | str | int) -> object:
-        parts = [a if isinstance(a, bytes) else str(a).encode() for a in args]
-        self.send(b"*%d\r\n" % len(parts) + b"".join(b"$%d\r\n%s\r\n" % (len(p), p) for p in parts))
+        self.send(command_bytes(*args))
         return self.read_reply()
+
+    def recv_exact(self, n: int) -> bytes:
+        """The next n bytes, read into one preallocated buffer (`_fill`'s += is quadratic)."""
+        out = bytearray(n)
+        view = memoryview(out)
+        got = min(len(self.buf), n)
+        view[:got] = self.buf[:got]
+        self.buf = self.buf[got:]
+        while got < n:
+            k = self.sock.recv_into(view[got:], n - got)
+            if not k:
+                raise ConnectionError(f"closed after {got} of {n} bytes")
+            got += k
+        return bytes(out)
 
     def closed_by_peer(self, timeout: float = 5.0) -> bool:
         self.sock.settimeout(timeout)

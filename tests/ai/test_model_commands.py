@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 import redis
 
-from ..helpers import RawConnection, ServerProcess
+from ..helpers import RawConnection, ServerProcess, command_bytes
 from .model_helpers import (
     clients,
     err,
@@ -816,7 +816,7 @@ def test_stores_of_one_key_land_in_command_order(server: ServerProcess, c: redis
     big = big_model.SerializeToString()
     first, second = raw_conn(server), raw_conn(server)
     try:
-        first.send(_resp("AI.MODELSTORE", "k", "ONNX", "CPU", "TAG", "first", "BLOB", big))
+        first.send(command_bytes("AI.MODELSTORE", "k", "ONNX", "CPU", "TAG", "first", "BLOB", big))
         time.sleep(0.01)
         assert (
             second.command("AI.MODELSTORE", "k", "ONNX", "CPU", "TAG", "second", "BLOB", ADD)
@@ -827,8 +827,3 @@ def test_stores_of_one_key_land_in_command_order(server: ServerProcess, c: redis
         first.close()
         second.close()
     assert c.execute_command("AI.MODELGET", "k", "META")[4:6] == [b"tag", b"second"]
-
-
-def _resp(*args: object) -> bytes:
-    parts = [a if isinstance(a, bytes) else str(a).encode() for a in args]
-    return b"*%d\r\n" % len(parts) + b"".join(b"$%d\r\n%s\r\n" % (len(p), p) for p in parts)

@@ -15,7 +15,7 @@ import pytest
 import redis
 import redis.asyncio as aioredis
 
-from ..helpers import ServerProcess
+from ..helpers import ServerProcess, command_bytes
 from .wire import WireConnection, keyevents, wait_blocked
 
 WRONGTYPE = "WRONGTYPE Operation against a key holding the wrong kind of value"
@@ -404,11 +404,6 @@ SCENARIOS: dict[str, list[Step]] = {
 }
 
 
-def _encode(args: list[str]) -> bytes:
-    parts = [a.encode() for a in args]
-    return b"*%d\r\n" % len(parts) + b"".join(b"$%d\r\n%s\r\n" % (len(p), p) for p in parts)
-
-
 def _run_scenario(proc: ServerProcess, resp: int, steps: list[Step]) -> list[tuple[str, bytes]]:
     conns: dict[str, WireConnection] = {}
     admin = WireConnection(proc.port, 2)
@@ -427,7 +422,7 @@ def _run_scenario(proc: ServerProcess, resp: int, steps: list[Step]) -> list[tup
                 wait_blocked(admin, blocked)
             elif action == "pipe":
                 commands = [shlex.split(part) for part in line.split(" ; ")]
-                conn.sock.sendall(b"".join(_encode(cmd) for cmd in commands))
+                conn.sock.sendall(b"".join(command_bytes(*cmd) for cmd in commands))
                 for cmd in commands:
                     out.append((f"{who} {' '.join(cmd)}", conn.read()))
             elif action == "cmd":

@@ -12,7 +12,7 @@ import shlex
 import socket
 import time
 
-from ..helpers import ServerProcess
+from ..helpers import ServerProcess, command_bytes
 
 
 class WireConnection:
@@ -65,10 +65,7 @@ class WireConnection:
 
     def send(self, *args: bytes | str | int) -> None:
         """Send one command without waiting for its reply (blocking commands, pipelines)."""
-        parts = [a if isinstance(a, bytes) else str(a).encode() for a in args]
-        self.sock.sendall(
-            b"*%d\r\n" % len(parts) + b"".join(b"$%d\r\n%s\r\n" % (len(p), p) for p in parts)
-        )
+        self.sock.sendall(command_bytes(*args))
 
     def command(self, *args: bytes | str | int) -> bytes:
         self.send(*args)

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from ..helpers import RawConnection, ServerProcess
+from ..helpers import RawConnection, ServerProcess, command_bytes
 
 SCRIPTS: dict[str, list[list[str]]] = {
     "multi": [
@@ -77,11 +77,6 @@ SCRIPTS: dict[str, list[list[str]]] = {
 }
 
 
-def _encode(args: list[str]) -> bytes:
-    parts = [a.encode() for a in args]
-    return b"*%d\r\n" % len(parts) + b"".join(b"$%d\r\n%s\r\n" % (len(p), p) for p in parts)
-
-
 def _replies(port: int, data: bytes, idle: float = 0.3) -> bytes:
     """Send `data` in one write; everything read until the connection is quiet or closed."""
     with socket.create_connection(("127.0.0.1", port)) as sock:
@@ -113,6 +108,6 @@ def flushed(server: ServerProcess, real_redis: ServerProcess) -> Iterator[None]:
 def test_state_changes_inside_one_read(
     server: ServerProcess, real_redis: ServerProcess, flushed: None, name: str
 ) -> None:
-    data = b"".join(_encode(args) for args in SCRIPTS[name])
+    data = b"".join(command_bytes(*args) for args in SCRIPTS[name])
     assert len(data) < 4096  # one read on either server
     assert _replies(server.port, data) == _replies(real_redis.port, data)

@@ -13,22 +13,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from ..helpers import RawConnection, ServerProcess
-
-
-def encode(*args: bytes | str | int) -> bytes:
-    parts = [a if isinstance(a, bytes) else str(a).encode() for a in args]
-    return b"*%d\r\n" % len(parts) + b"".join(b"$%d\r\n%s\r\n" % (len(p), p) for p in parts)
-
-
-def recv_exact(conn: RawConnection, size: int) -> bytes:
-    while len(conn.buf) < size:
-        chunk = conn.sock.recv(1 << 20)
-        if not chunk:
-            raise ConnectionError(f"closed after {len(conn.buf)} of {size} bytes")
-        conn.buf += chunk
-    data, conn.buf = conn.buf[:size], conn.buf[size:]
-    return data
+from ..helpers import RawConnection, ServerProcess, command_bytes
 
 
 @pytest.fixture
@@ -47,34 +32,35 @@ def test_clients_served_together_each_get_their_own_replies_in_order(
     # server serves many of them per loop iteration and flushes their replies together.
     for i, conn in enumerate(conns):
         conn.send(
-            b"".join(encode("INCR", f"flush:{i}") for _ in range(99)) + encode("GET", f"flush:{i}")
+            b"".join(command_bytes("INCR", f"flush:{i}") for _ in range(99))
+            + command_bytes("GET", f"flush:{i}")
         )
     expected = b"".join(b":%d\r\n" % n for n in range(1, 100)) + b"$2\r\n99\r\n"
     for conn in conns:
-        assert recv_exact(conn, len(expected)) == expected
+        assert conn.recv_exact(len(expected)) == expected
 
 
 def test_big_and_small_replies_keep_their_order(raw: RawConnection) -> None:
     big = os.urandom(300_000)  # above the size at which a batch's pieces are not joined
     assert raw.command("SET", "flush:big", big) == b"OK"
     raw.send(
-        encode("GET", "flush:big")
-        + encode("PING")
-        + encode("GET", "flush:big")
-        + encode("ECHO", "tail")
+        command_bytes("GET", "flush:big")
+        + command_bytes("PING")
+        + command_bytes("GET", "flush:big")
+        + command_bytes("ECHO", "tail")
     )
     bulk = b"$%d\r\n%s\r\n" % (len(big), big)
     expected = bulk + b"+PONG\r\n" + bulk + b"$4\r\ntail\r\n"
-    assert recv_exact(raw, len(expected)) == expected
+    assert raw.recv_exact(len(expected)) == expected
 
 
 def test_quit_answers_what_came_before_it_and_nothing_after(server: ServerProcess) -> None:
     conn = RawConnection(server.port)
     conn.send(
-        encode("SET", "flush:q", "1")
-        + encode("GET", "flush:q")
-        + encode("QUIT")
-        + encode("SET", "flush:q", "2")
+        command_bytes("SET", "flush:q", "1")
+        + command_bytes("GET", "flush:q")
+        + command_bytes("QUIT")
+        + command_bytes("SET", "flush:q", "2")
     )
     assert conn.closed_by_peer()
     assert conn.buf == b"+OK\r\n$1\r\n1\r\n+OK\r\n"
@@ -88,7 +74,7 @@ def test_protocol_error_follows_the_replies_queued_in_the_same_read(
     server: ServerProcess,
 ) -> None:
     conn = RawConnection(server.port)
-    conn.send(encode("PING") + encode("ECHO", "x") + b"*1\r\n$-5\r\n")
+    conn.send(command_bytes("PING") + command_bytes("ECHO", "x") + b"*1\r\n$-5\r\n")
     assert conn.closed_by_peer()
     assert conn.buf == b"+PONG\r\n$1\r\nx\r\n-ERR Protocol error: invalid bulk length\r\n"
     conn.close()
@@ -100,9 +86,9 @@ def test_published_messages_keep_each_publishers_order(server: ServerProcess) ->
     publishers = [RawConnection(server.port) for _ in range(5)]
     for p, conn in enumerate(publishers):
         conn.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        conn.send(b"".join(encode("PUBLISH", "flush:ch", f"{p}:{n}") for n in range(20)))
+        conn.send(b"".join(command_bytes("PUBLISH", "flush:ch", f"{p}:{n}") for n in range(20)))
     for conn in publishers:
-        assert recv_exact(conn, 20 * len(b":1\r\n")) == b":1\r\n" * 20
+        assert conn.recv_exact(20 * len(b":1\r\n")) == b":1\r\n" * 20
         conn.close()
     got: dict[str, list[int]] = {}
     for _ in range(100):
@@ -119,7 +105,10 @@ def test_replies_reach_a_client_that_closed_its_sending_side(server: ServerProce
     # the queued replies must still leave before the connection closes.
     for request, expected in [
         (b"PING\r\n", b"+PONG\r\n"),
-        (encode("SET", "flush:eof", "1") + encode("GET", "flush:eof"), b"+OK\r\n$1\r\n1\r\n"),
+        (
+            command_bytes("SET", "flush:eof", "1") + command_bytes("GET", "flush:eof"),
+            b"+OK\r\n$1\r\n1\r\n",
+        ),
     ]:
         conn = RawConnection(server.port)
         conn.send(request)

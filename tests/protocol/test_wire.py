@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from ..helpers import RawConnection, ServerProcess
+from ..helpers import RawConnection, ServerProcess, command_bytes
 
 PURE = {"PYREDISAI_PURE_PARSER": "1"}
 
@@ -74,25 +74,6 @@ def error_then_close(port: int, data: bytes) -> tuple[bytes, bool]:
         return c.buf, closed
     finally:
         c.close()
-
-
-def recv_exact(c: RawConnection, n: int) -> bytes:
-    """Read n bytes into one preallocated buffer (RawConnection's += is quadratic)."""
-    out = bytearray(n)
-    view = memoryview(out)
-    got = min(len(c.buf), n)
-    view[:got] = c.buf[:got]
-    c.buf = c.buf[got:]
-    while got < n:
-        k = c.sock.recv_into(view[got:], n - got)
-        if not k:
-            raise ConnectionError("closed")
-        got += k
-    return bytes(out)
-
-
-def command_bytes(*args: bytes) -> bytes:
-    return b"*%d\r\n" % len(args) + b"".join(b"$%d\r\n%s\r\n" % (len(a), a) for a in args)
 
 
 # --- inline commands -----------------------------------------------------------------------
@@ -220,7 +201,7 @@ def test_big_bulk_50mb_round_trip(conn: RawConnection) -> None:
     assert replies(conn, 2) == [b"OK", b"PONG"]
     conn.send(command_bytes(b"GET", b"big"))
     assert conn.read_line() == b"$%d" % len(payload)
-    assert recv_exact(conn, len(payload) + 2) == payload + b"\r\n"
+    assert conn.recv_exact(len(payload) + 2) == payload + b"\r\n"
     assert conn.command("STRLEN", "big") == len(payload)
 
 
@@ -241,7 +222,7 @@ def test_big_bulk_in_uneven_pieces(conn: RawConnection) -> None:
     assert replies(conn, 2) == [b"OK", None]
     conn.send(command_bytes(b"GET", b"uneven"))
     assert conn.read_line() == b"$%d" % len(payload)
-    assert recv_exact(conn, len(payload) + 2) == payload + b"\r\n"
+    assert conn.recv_exact(len(payload) + 2) == payload + b"\r\n"
 
 
 def test_many_mid_sized_bulks_pipelined(conn: RawConnection) -> None:
