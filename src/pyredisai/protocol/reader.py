@@ -608,15 +608,14 @@ class RequestReader:
         reader.feed(buf, 0, nbytes)
         try:
             out += iter(reader.gets, _MORE)  # every item hiredis completes, taken in C
-            if all(out):  # no "*0" (an empty list), no top-level "$0" (empty bytes)
-                # TypeError unless every item is a list of bytes: this also rules out
-                # nested aggregates (a list among an item's arguments) and any other
-                # top-level item (a bulk is iterated as ints)
-                list(map(_JOIN, out))
+            # no "*0" (an empty list) nor top-level "$0" (empty bytes), then every item a
+            # list of bytes (the join also refuses any other top-level item: a bulk is
+            # iterated as ints), then no partial command left in hiredis
+            if all(out) and _all_bytes(out, 0):
                 reader.feed(_PROBE)
                 if reader.gets() == []:
                     return True
-        except Exception:  # hiredis's own error, or TypeError from the join
+        except Exception:  # hiredis's own error
             pass
         out.clear()
         self._hiredis = _new_hiredis()
@@ -828,9 +827,9 @@ def _walk_leading(buf: bytearray, start: int, end: int) -> tuple[int, int]:
 
 
 def _all_bytes(out: list[Argv], first: int) -> bool:
-    """Every argument of out[first:] is bytes: b"".join refuses numbers, nulls, errors and
-    nested aggregates, which hiredis returns for ':', ',', '#', '_', '$-1', '-', '*'...
-    (one join per command costs less than one join over all arguments chained)."""
+    """Every item of out[first:] is a list of bytes: b"".join refuses numbers, nulls,
+    errors and nested aggregates, which hiredis returns for ':', ',', '#', '_', '$-1',
+    '-', '*'... (one join per command costs less than one over all arguments chained)."""
     try:
         list(map(_JOIN, islice(out, first, None)))
     except TypeError:
