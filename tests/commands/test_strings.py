@@ -318,6 +318,28 @@ def test_incr_decr(r: redis.Redis) -> None:
     assert r.get("n") == b"-10"
 
 
+def test_incr_counters_interleaved_with_other_writes(r: redis.Redis) -> None:
+    """INCR remembers the value it stored last, so a counter incremented again is not
+    parsed again: every other way a counter changes must still be read."""
+    assert r.incr("a") == 1
+    assert r.incrby("b", 10) == 10
+    assert r.incr("a") == 2  # `b` was stored last
+    r.set("a", "100")  # an equal-looking value, a different object
+    assert r.incr("a") == 101
+    r.copy("a", "c")  # `c` holds the object INCR stored last
+    assert r.incr("c") == 102
+    assert r.incr("a") == 102
+    r.append("a", "7")  # 1027, stored as a new object
+    assert r.incr("a") == 1028
+    r.delete("a")
+    assert r.incr("a") == 1  # missing again: 0 + 1
+    assert r.decr("missing") == -1
+    r.set("a", "9223372036854775806")
+    assert r.incr("a") == 9223372036854775807
+    assert error_of(r, "INCR", "a") == "increment or decrement would overflow"
+    assert r.mget("a", "b", "c") == [b"9223372036854775807", b"10", b"102"]
+
+
 def test_incr_keeps_ttl(r: redis.Redis) -> None:
     r.set("n", "1", ex=100)
     r.incr("n")

@@ -386,11 +386,18 @@ def _mset_generic(client: Client, argv: list[bytes], nx: bool) -> Any:
 # --- counters -------------------------------------------------------------------------
 
 
+# The value INCR & co. stored last and its integer: a counter incremented again (how
+# counters are used) is not parsed again. Stored values are immutable bytes, so the
+# identity of the object proves its value; (None, 0) reads a missing key as 0, as Redis.
+_last_counter: tuple[bytes | None, int] = (None, 0)
+
+
 def _incr_decr(client: Client, argv: list[bytes], incr: int = 1) -> int:
     """incrDecrCommand, and INCR itself (registered as its handler: no wrapper frame).
     INCR's hot path, so get_typed and _notify are inlined, and with no TTLs in the
     database, no WATCH and no keyspace events (`plain`), what `Database.get`/`set` would
     do too: the dict, the LRU clock, the dirty count."""
+    global _last_counter
     key = argv[1]
     if type(key) is not bytes:
         key = bytes(key)
@@ -399,7 +406,10 @@ def _incr_decr(client: Client, argv: list[bytes], incr: int = 1) -> int:
     # no TTLs and `Database.plain_writes`, inlined (the property call costs INCR 6%)
     plain = not db.expires and keyspace.notify_hook is None and not keyspace.watching
     current = db.data.get(key) if plain else db.get(key)
-    if current is None:
+    last = _last_counter
+    if current is last[0]:
+        value = last[1] + incr
+    elif current is None:
         value = incr
     elif type(current) is bytes and current.isdigit() and len(current) < 19 and current[0] != 48:
         value = int(current) + incr  # parse_int's usual counter, inlined
@@ -409,12 +419,14 @@ def _incr_decr(client: Client, argv: list[bytes], incr: int = 1) -> int:
         raise WrongTypeError()
     if not LLONG_MIN <= value <= LLONG_MAX:  # both operands are in range: Redis's check
         raise CommandError(errors.OVERFLOW)
+    stored = b"%d" % value
+    _last_counter = (stored, value)
     if plain:
-        db.data[key] = b"%d" % value
+        db.data[key] = stored
         db.atime[key] = keyspace.lru_clock
         keyspace.dirty += 1
         return value
-    db.set(key, b"%d" % value, keep_ttl=True)
+    db.set(key, stored, keep_ttl=True)
     hook = keyspace.notify_hook
     if hook is not None:
         hook(db, "incrby", key, "$")
