@@ -66,7 +66,7 @@ class BlockingRegistry:
     def __init__(self, server: Server) -> None:
         self.server = server
         # dicts used as ordered sets: FIFO order with O(1) removal on timeout/disconnect
-        self.by_key: dict[DbKey, dict[Waiter, None]] = {}
+        self.by_key: dict[DbKey, dict[Waiter, None]] = server.keyspace.blocked_on
         self.by_client: dict[int, Waiter] = {}
         self.ready: dict[DbKey, None] = {}
         self.armed = False  # a serve pass is scheduled
@@ -208,10 +208,9 @@ def registry(server: Server) -> BlockingRegistry:
 def signal_key_as_ready(server: Server, db: Database, key: bytes) -> None:
     """Call after a write that may have put a value at `key` (a push, a rename onto it...).
 
-    Costs one dict lookup when nobody is blocked."""
-    reg = server.extensions.get("blocking")
-    if reg is not None and reg.by_key:
-        reg.signal(db, key)
+    Costs one attribute test when nobody is blocked."""
+    if db.keyspace.blocked_on:
+        registry(server).signal(db, key)
 
 
 def signal_database(server: Server, db: Database) -> None:

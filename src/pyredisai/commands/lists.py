@@ -233,20 +233,8 @@ def _push(client: Client, argv: list[bytes], left: bool = True, xx: bool = False
     keyspace = db.keyspace
     # `Database.get` (lookupKeyWrite), inlined where no key has a TTL: LPUSH's hot path
     lst = db.get(key) if db.expires else db.data.get(key)
-    if lst is not None:
+    if type(lst) is deque:  # the usual push, first
         db.atime[key] = keyspace.lru_clock
-    if lst is None:
-        if xx:
-            return 0
-        if left:
-            lst = deque()
-            lst.extendleft(islice(argv, 2, None))
-        else:
-            lst = deque(islice(argv, 2, None))
-        db.set(key, lst)  # dbAdd: "new" notification, dirty, WATCH
-    elif type(lst) is not deque:
-        raise WrongTypeError()
-    else:
         if len(argv) == 3:
             if left:
                 lst.appendleft(argv[2])
@@ -256,14 +244,24 @@ def _push(client: Client, argv: list[bytes], left: bool = True, xx: bool = False
             lst.extendleft(islice(argv, 2, None))
         else:
             lst.extend(islice(argv, 2, None))
-        keyspace.dirty += 1
+        keyspace.dirty += len(argv) - 2  # one change per element
         if keyspace.watching:
             keyspace.modified_watched(db, key)
-    if len(argv) > 3:  # one change per element (the first was counted above)
-        keyspace.dirty += len(argv) - 3
-    reg = client.server.extensions.get("blocking")
-    if reg is not None and reg.by_key:
-        reg.signal(db, key)
+    elif lst is None:
+        if xx:
+            return 0
+        if left:
+            lst = deque()
+            lst.extendleft(islice(argv, 2, None))
+        else:
+            lst = deque(islice(argv, 2, None))
+        db.set(key, lst)  # dbAdd: "new" notification, dirty, WATCH
+        keyspace.dirty += len(argv) - 3  # the other elements' changes
+    else:
+        db.atime[key] = keyspace.lru_clock  # the lookup touched it, as Redis's does
+        raise WrongTypeError()
+    if keyspace.blocked_on:  # signal_key_as_ready, inlined: LPUSH's hot path
+        blocking.registry(client.server).signal(db, key)
     if keyspace.notify_hook is not None:
         keyspace.notify_hook(db, "lpush" if left else "rpush", key, "l")
     return len(lst)

@@ -278,6 +278,9 @@ class Keyspace:
         self.watching: dict[tuple[int, bytes], set[Any]] = {}
         self.notify_hook: Callable[[Database, str, bytes, str], None] | None = None
         self.delete_hooks: list[Callable[[Database, bytes], None]] = []
+        # The blocking registry's waiters by (db, key), owned by it and held here so that
+        # a push, the hot path, tests one attribute to learn that nobody waits.
+        self.blocked_on: dict[tuple[int, bytes], Any] = {}
 
     def modified(self, db: Database, key: bytes) -> None:
         """signalModifiedKey: every write calls this (invalidates WATCH)."""
