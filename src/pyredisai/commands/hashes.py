@@ -77,13 +77,25 @@ def _hset(client: Client, argv: list[bytes], name: str = "hset") -> int:
     """HSET itself (registered as its handler: no wrapper frame on its hot path) and
     HMSET's body: returns the number of fields created."""
     argc = len(argv)
-    if argc % 2 == 1:
-        raise CommandError(errors.WRONG_ARITY.format(name))
     db = client.db
     key = argv[1]
     if type(key) is not bytes:  # as_key, inlined: HSET's hot path
         key = bytes(key)
     keyspace = db.keyspace
+    if argc == 4 and not db.expires and keyspace.notify_hook is None:
+        # one field of an existing hash, no TTLs, no keyspace events: the usual HSET
+        h = db.data.get(key)
+        if type(h) is dict:
+            db.atime[key] = keyspace.lru_clock
+            before = len(h)
+            field = argv[2]
+            h[field if type(field) is bytes else bytes(field)] = argv[3]
+            keyspace.dirty += 1
+            if keyspace.watching:
+                keyspace.modified_watched(db, key)
+            return len(h) - before
+    elif argc % 2 == 1:
+        raise CommandError(errors.WRONG_ARITY.format(name))
     # `Database.get` (lookupKeyWrite), inlined where no key has a TTL: HSET's hot path
     h = db.get(key) if db.expires else db.data.get(key)
     if h is not None:
