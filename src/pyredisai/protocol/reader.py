@@ -831,7 +831,7 @@ def _all_bytes(out: list[Argv], first: int) -> bool:
     errors and nested aggregates, which hiredis returns for ':', ',', '#', '_', '$-1',
     '-', '*'... (one join per command costs less than one over all arguments chained)."""
     try:
-        list(map(_JOIN, islice(out, first, None)))
+        list(map(_JOIN, islice(out, first, None) if first else out))
     except TypeError:
         return False
     return True
