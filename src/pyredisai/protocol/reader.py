@@ -535,7 +535,7 @@ class RequestReader:
         treats specially and a final newline, each line is its words: `bytes.split`
         drops the CR of CRLF and skips empty lines as Redis does. Otherwise False and
         PyParser reads it."""
-        data = bytes(self._small_view[:nbytes])
+        data = self._small_view[:nbytes].tobytes()
         if data[-1] != 0x0A or 0x2A in data or _INLINE_SPECIAL(data) is not None:
             return False
         out += filter(None, map(bytes.split, data.split(b"\n")))
@@ -551,7 +551,7 @@ class RequestReader:
         fails the comparison: False, nothing consumed, the other paths decide. A read
         whose part count is exactly one command's is checked without the loop.
         """
-        parts = bytes(self._small_view[:nbytes]).split(b"\r\n")
+        parts = self._small_view[:nbytes].tobytes().split(b"\r\n")
         last = len(parts) - 1
         if parts[last]:
             return False
