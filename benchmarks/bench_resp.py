@@ -26,7 +26,7 @@ import sys
 from typing import Any
 
 from . import report
-from .common import RespClient, ServerProc, host_info, info_cpu, median, redis_benchmark
+from .common import RespClient, ServerProc, host_info, info_cpu_split, median, redis_benchmark
 from .quiet import measure
 
 TESTS = ["ping_inline", "ping_mbulk", "set", "get", "incr", "lpush", "hset", "mset"]
@@ -83,20 +83,24 @@ def one(server: ServerProc, test: str, n: int, pipeline: int, size: int) -> dict
         return server.cpu_seconds()
 
     def go() -> dict[str, Any]:
-        cpu0 = info_cpu(server.port)
+        cpu0 = info_cpu_split(server.port)
         row = redis_benchmark(
             server.port, n, "-c", str(CLIENTS), "-P", str(pipeline), "-d", str(size), "-t", test
         )
-        cpu1 = info_cpu(server.port)
+        cpu1 = info_cpu_split(server.port)
         if cpu0 is None or cpu1 is None:
             raise RuntimeError(f"{server.kind}: INFO cpu unanswered")
         result: dict[str, Any] = dict(row)
-        result["server_cpu_s"] = cpu1 - cpu0
+        result["server_user_s"] = cpu1[0] - cpu0[0]
+        result["server_sys_s"] = cpu1[1] - cpu0[1]
+        result["server_cpu_s"] = result["server_user_s"] + result["server_sys_s"]
         return result
 
     result, guard = measure(go, own_cpu, log=lambda m: print(f"  {m}", file=sys.stderr))
     result.update(guard)
     result["cpu_us"] = result["server_cpu_s"] / n * 1e6
+    result["user_us"] = result["server_user_s"] / n * 1e6
+    result["sys_us"] = result["server_sys_s"] / n * 1e6
     result["server_util"] = result["server_cpu_s"] / (n / result["rps"])
     return result
 
@@ -123,7 +127,8 @@ def run(runs: int = 3, quick: bool = False, scenarios: list[str] | None = None) 
                         print(
                             f"run{rep + 1} {scen:>3} {NAMES[test]:<11} {label:<9} "
                             f"{r['rps']:>10.0f} req/s  p50 {r['p50_ms']:.3f} ms  "
-                            f"cpu {r['cpu_us']:6.2f} us/req  util {r['server_util']:.2f}  "
+                            f"cpu {r['cpu_us']:6.2f} us/req (user {r['user_us']:.2f})  "
+                            f"util {r['server_util']:.2f}  "
                             f"foreign {r['foreign_cores']:.2f}  probe {r['probe_ms']:.2f} ms",
                             flush=True,
                         )
@@ -136,7 +141,10 @@ def run(runs: int = 3, quick: bool = False, scenarios: list[str] | None = None) 
 def summarize(
     raw: dict[str, dict[str, dict[str, list[dict[str, Any]]]]], runs: int, quick: bool
 ) -> dict[str, Any]:
-    fields = ("rps", "p50_ms", "p99_ms", "cpu_us", "server_util", "foreign_cores", "speed")
+    fields = (
+        "rps", "p50_ms", "p99_ms", "cpu_us", "user_us", "sys_us", "server_util",
+        "foreign_cores", "speed",
+    )  # fmt: skip
     # machine speed before each run: the run's fastest speed probe / its own (1.0 = fastest)
     every_run = [
         r for tests in raw.values() for by_server in tests.values() for rs in by_server.values()

@@ -182,6 +182,13 @@ def with_server_cpu(port: int, go: Callable[[], dict[str, Any]]) -> dict[str, An
 
 def info_cpu(port: int) -> float | None:
     """used_cpu_sys + used_cpu_user from INFO cpu (getrusage precision), if answered."""
+    split = info_cpu_split(port)
+    return None if split is None else split[0] + split[1]
+
+
+def info_cpu_split(port: int) -> tuple[float, float] | None:
+    """(used_cpu_user, used_cpu_sys) from INFO cpu, if answered: user time is the
+    server's own code, system time mostly the socket calls both servers make alike."""
     try:
         client = RespClient(port, timeout=5)
         try:
@@ -194,7 +201,7 @@ def info_cpu(port: int) -> float | None:
         return None
     fields = dict(line.split(":", 1) for line in text.decode().splitlines() if ":" in line)
     try:
-        return float(fields["used_cpu_sys"]) + float(fields["used_cpu_user"])
+        return float(fields["used_cpu_user"]), float(fields["used_cpu_sys"])
     except (KeyError, ValueError):
         return None
 

@@ -64,8 +64,9 @@ def resp_markdown(result: dict[str, Any]) -> str:
             + f", median of {result['runs']} runs)",
             "",
             "| test | redis req/s | pyredisai req/s | ratio | redis p50 ms | pyredisai p50 ms"
-            " | ratio | redis CPU µs/req | pyredisai CPU µs/req | ratio |",
-            "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+            " | ratio | redis CPU µs/req | pyredisai CPU µs/req | ratio"
+            " | user µs/req redis / pyredisai | sys µs/req redis / pyredisai |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
         ]
         for test in [t for t in RESP_ORDER if t in tests]:
             med = tests[test]
@@ -76,7 +77,9 @@ def resp_markdown(result: dict[str, Any]) -> str:
             lines.append(
                 f"| {test} | {_num(r['rps'], 0)} | {_num(p['rps'], 0)} | {_num(ratio['rps'])}x"
                 f" | {_num(r['p50_ms'], 3)} | {_num(p['p50_ms'], 3)} | {_num(ratio['p50_ms'])}x"
-                f" | {_num(r['cpu_us'])} | {_num(p['cpu_us'])} | {_num(ratio['cpu_us'])}x |"
+                f" | {_num(r['cpu_us'])} | {_num(p['cpu_us'])} | {_num(ratio['cpu_us'])}x"
+                f" | {_num(r.get('user_us', math.nan))} / {_num(p.get('user_us', math.nan))}"
+                f" | {_num(r.get('sys_us', math.nan))} / {_num(p.get('sys_us', math.nan))} |"
             )
         lines.append("")
     worst = max(
