@@ -73,54 +73,47 @@ def is_listpack(h: dict[bytes, Any]) -> bool:
 # --- writes --------------------------------------------------------------------------------
 
 
+def _set_fields(h: dict[bytes, Any], argv: list[bytes]) -> None:
+    """HSET's field-value pairs from argv[2:] into `h` (big arguments as bytes keys)."""
+    for i in range(2, len(argv), 2):
+        field = argv[i]
+        h[field if type(field) is bytes else bytes(field)] = argv[i + 1]
+
+
 def _hset(client: Client, argv: list[bytes], name: str = "hset") -> int:
     """HSET itself (registered as its handler: no wrapper frame on its hot path) and
     HMSET's body: returns the number of fields created."""
     argc = len(argv)
+    if argc & 1:  # an odd count: a field without its value
+        raise CommandError(errors.WRONG_ARITY.format(name))
     db = client.db
     key = argv[1]
     if type(key) is not bytes:  # as_key, inlined: HSET's hot path
         key = bytes(key)
     keyspace = db.keyspace
-    if argc == 4 and not db.expires and keyspace.notify_hook is None:
-        # one field of an existing hash, no TTLs, no keyspace events: the usual HSET
-        h = db.data.get(key)
-        if type(h) is dict:
-            db.atime[key] = keyspace.lru_clock
-            before = len(h)
+    # `Database.get` (lookupKeyWrite), inlined where no key has a TTL: HSET's hot path
+    h = db.get(key) if db.expires else db.data.get(key)
+    if type(h) is dict:  # an existing hash, the usual HSET: tested first
+        db.atime[key] = keyspace.lru_clock
+        before = len(h)
+        if argc == 4:
             field = argv[2]
             h[field if type(field) is bytes else bytes(field)] = argv[3]
             keyspace.dirty += 1
-            if keyspace.watching:
-                keyspace.modified_watched(db, key)
-            return len(h) - before
-    elif argc % 2 == 1:
-        raise CommandError(errors.WRONG_ARITY.format(name))
-    # `Database.get` (lookupKeyWrite), inlined where no key has a TTL: HSET's hot path
-    h = db.get(key) if db.expires else db.data.get(key)
-    if h is not None:
-        db.atime[key] = keyspace.lru_clock
-    created = h is None
-    if h is None:
-        h = {}
-    elif type(h) is not dict:
-        raise WrongTypeError()
-    before = len(h)
-    if argc == 4:
-        field = argv[2]
-        h[field if type(field) is bytes else bytes(field)] = argv[3]
-    else:
-        for i in range(2, argc, 2):
-            field = argv[i]
-            h[field if type(field) is bytes else bytes(field)] = argv[i + 1]
-    if created:
-        db.set(key, h)
-    else:
-        keyspace.dirty += 1
+        else:
+            _set_fields(h, argv)
+            keyspace.dirty += (argc - 2) >> 1  # one change per field
         if keyspace.watching:
             keyspace.modified_watched(db, key)
-    if argc > 4:
-        keyspace.dirty += (argc - 2) // 2 - 1
+    elif h is None:
+        h = {}
+        before = 0
+        _set_fields(h, argv)
+        db.set(key, h)  # dbAdd: "new" notification, dirty, WATCH
+        keyspace.dirty += ((argc - 2) >> 1) - 1  # the other fields' changes
+    else:
+        db.atime[key] = keyspace.lru_clock  # the lookup touched it, as Redis's does
+        raise WrongTypeError()
     if keyspace.notify_hook is not None:
         keyspace.notify_hook(db, "hset", key, "h")
     return len(h) - before
