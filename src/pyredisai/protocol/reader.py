@@ -574,14 +574,13 @@ class RequestReader:
                 end = i + 1 + 2 * argc
                 if end > last:
                     break
-                for j in range(i + 2, end, 2):
-                    if parts[j - 1] != _BULK_HEADER_LINES[len(parts[j])]:
-                        break
-                else:
-                    out.append(parts[i + 2 : end : 2])
-                    i = end
-                    continue
-                break
+                j = i + 2
+                while j < end and parts[j - 1] == _BULK_HEADER_LINES[len(parts[j])]:
+                    j += 2
+                if j < end:  # a header line that is not the canonical one
+                    break
+                out.append(parts[i + 2 : end : 2])
+                i = end
             else:
                 return True
         except IndexError:  # a payload of 1024 bytes or more
