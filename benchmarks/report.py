@@ -78,8 +78,8 @@ def resp_markdown(result: dict[str, Any]) -> str:
                 f"| {test} | {_num(r['rps'], 0)} | {_num(p['rps'], 0)} | {_num(ratio['rps'])}x"
                 f" | {_num(r['p50_ms'], 3)} | {_num(p['p50_ms'], 3)} | {_num(ratio['p50_ms'])}x"
                 f" | {_num(r['cpu_us'])} | {_num(p['cpu_us'])} | {_num(ratio['cpu_us'])}x"
-                f" | {_num(r.get('user_us', math.nan))} / {_num(p.get('user_us', math.nan))}"
-                f" | {_num(r.get('sys_us', math.nan))} / {_num(p.get('sys_us', math.nan))} |"
+                f" | {_num(r['user_us'])} / {_num(p['user_us'])}"
+                f" | {_num(r['sys_us'])} / {_num(p['sys_us'])} |"
             )
         lines.append("")
     worst = max(
