@@ -16,7 +16,12 @@ exceeds 0.1 core (benchmarks/quiet.py). Servers alternate per test and the whole
 sequence repeats `--runs` times; medians are reported with the ratio pyredisai/redis and
 checked against the goals of issue #9 (see GOALS).
 
-    python -m benchmarks resp [--runs 3] [--quick]
+With `--floor`, a third server runs every test in the same rotation:
+benchmarks/floor_server.py, a bare uvloop + hiredis server with no command framework
+(the issue's 120-line reference). Its ratio to Redis bounds what Python on this stack
+reaches; pyredisai's ratio to it is what the framework costs.
+
+    python -m benchmarks resp [--runs 3] [--quick] [--scenarios P16] [--floor]
 """
 
 from __future__ import annotations
@@ -105,10 +110,15 @@ def one(server: ServerProc, test: str, n: int, pipeline: int, size: int) -> dict
     return result
 
 
-def run(runs: int = 3, quick: bool = False, scenarios: list[str] | None = None) -> dict[str, Any]:
-    """Measure every scenario; returns the report dict (medians, ratios, goals, raw runs)."""
+def run(
+    runs: int = 3, quick: bool = False, scenarios: list[str] | None = None, floor: bool = False
+) -> dict[str, Any]:
+    """Measure every scenario; returns the report dict (medians, ratios, goals, raw runs).
+    With `floor`, benchmarks/floor_server.py runs each test too, in the same rotation."""
     chosen = scenarios or list(SCENARIOS)
     servers = {"redis": ServerProc("redis"), "pyredisai": ServerProc("pyredisai")}
+    if floor:
+        servers["floor"] = ServerProc("floor")
     raw: dict[str, dict[str, dict[str, list[dict[str, Any]]]]] = {}
     try:
         for s in servers.values():
@@ -155,6 +165,7 @@ def summarize(
         r["speed"] = fastest / r["probe_ms"] if r["probe_ms"] else 1.0
     medians: dict[str, dict[str, dict[str, dict[str, float]]]] = {}
     ratios: dict[str, dict[str, dict[str, float]]] = {}
+    floor_ratios: dict[str, dict[str, dict[str, dict[str, float]]]] = {}
     for scen, tests in raw.items():
         for test, by_server in tests.items():
             med = {
@@ -163,9 +174,11 @@ def summarize(
             }
             medians.setdefault(scen, {})[test] = med
             if "redis" in med and "pyredisai" in med:
-                ratios.setdefault(scen, {})[test] = {
-                    f: med["pyredisai"][f] / med["redis"][f] if med["redis"][f] else float("nan")
-                    for f in ("rps", "p50_ms", "cpu_us")
+                ratios.setdefault(scen, {})[test] = _ratios(med["pyredisai"], med["redis"])
+            if "floor" in med:  # the bare Python server: against Redis, and pyredisai on it
+                floor_ratios.setdefault(scen, {})[test] = {
+                    "floor/redis": _ratios(med["floor"], med["redis"]),
+                    "pyredisai/floor": _ratios(med["pyredisai"], med["floor"]),
                 }
     goals = []
     for scen, goal_tests, metric, cmp, target, label in GOALS:
@@ -185,9 +198,15 @@ def summarize(
         "clients": CLIENTS,
         "medians": medians,
         "ratios": ratios,
+        "floor_ratios": floor_ratios,
         "goals": goals,
         "raw": raw,
     }
+
+
+def _ratios(a: dict[str, float], b: dict[str, float]) -> dict[str, float]:
+    """a / b for req/s, p50 and CPU per request (nan where b has none)."""
+    return {f: a[f] / b[f] if b[f] else float("nan") for f in ("rps", "p50_ms", "cpu_us")}
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
@@ -197,8 +216,14 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--quick", action="store_true", help="fewer requests per test")
     ap.add_argument("--scenarios", default=",".join(SCENARIOS), help="P1,P16,1MB")
+    ap.add_argument(
+        "--floor",
+        action="store_true",
+        help="also run benchmarks/floor_server.py (a bare uvloop + hiredis server)",
+    )
     args = ap.parse_args(argv)
-    result = run(args.runs, args.quick, [s for s in args.scenarios.split(",") if s])
+    scenarios = [s for s in args.scenarios.split(",") if s]
+    result = run(args.runs, args.quick, scenarios, args.floor)
     print()
     print(report.resp_markdown(result))
     path = report.save("bench_resp", result)

@@ -207,7 +207,7 @@ def info_cpu_split(port: int) -> tuple[float, float] | None:
 
 
 class ServerProc:
-    """A pyredisai or redis-server process started (and stopped, by PID) by a benchmark."""
+    """A pyredisai, redis-server or floor-server process started (and stopped, by PID) by a benchmark."""
 
     def __init__(
         self, kind: str, extra: list[str] | None = None, cpu: int | None = SERVER_CPU
@@ -223,6 +223,8 @@ class ServerProc:
         base = ["--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--dir", self.dir]
         if self.kind == "redis":
             cmd = ["redis-server", *base, "--appendonly", "no", *self.extra]
+        elif self.kind == "floor":  # benchmarks/floor_server.py: the bare Python floor
+            cmd = [sys.executable, str(Path(__file__).with_name("floor_server.py")), str(self.port)]
         else:
             cmd = [sys.executable, "-m", "pyredisai", *base, *self.extra]
         return (pin_prefix(self.cpu) if self.cpu is not None else []) + cmd

@@ -112,8 +112,32 @@ def resp_markdown(result: dict[str, Any]) -> str:
             + (" (slow periods: read the ratios with care)." if slowest < 0.85 else ".")
         )
     lines.append("")
+    lines += floor_markdown(result)
     lines += goals_markdown(result.get("goals", []))
     return "\n".join(lines)
+
+
+def floor_markdown(result: dict[str, Any]) -> list[str]:
+    """With `resp --floor`: the bare Python server against Redis, and pyredisai against it."""
+    lines: list[str] = []
+    for scen, tests in result.get("floor_ratios", {}).items():
+        lines += [
+            f"**{scen}, the floor** (benchmarks/floor_server.py: uvloop + hiredis, no framework)",
+            "",
+            "| test | floor req/s | floor / redis req/s | pyredisai / floor req/s"
+            " | floor CPU µs/req (user) | floor / redis CPU | pyredisai / floor CPU |",
+            "|---|---:|---:|---:|---:|---:|---:|",
+        ]
+        for test in [t for t in RESP_ORDER if t in tests]:
+            floor = result["medians"][scen][test]["floor"]
+            vs_redis, on_floor = tests[test]["floor/redis"], tests[test]["pyredisai/floor"]
+            lines.append(
+                f"| {test} | {_num(floor['rps'], 0)} | {_num(vs_redis['rps'])}x"
+                f" | {_num(on_floor['rps'])}x | {_num(floor['cpu_us'])} ({_num(floor['user_us'])})"
+                f" | {_num(vs_redis['cpu_us'])}x | {_num(on_floor['cpu_us'])}x |"
+            )
+        lines.append("")
+    return lines
 
 
 def goals_markdown(goals: list[dict[str, Any]]) -> list[str]:
