@@ -15,8 +15,12 @@ and the table gives the ratio this tree / baseline.
 (ONNX, built with torch), unbatched and with BATCHSIZE 32, as `--clients` clients that
 each send one request per loop iteration (ns per request, every +OK counted).
 
+With `--floor` the same reads go through benchmarks/floor_server.py's protocol too (a
+bare uvloop + hiredis server: no command framework), and `this/floor` is what the
+framework costs per command.
+
     python -m benchmarks hotpath [--commands set,get] [--pipelines 1,16]
-                                 [--baseline-src /tmp/base/src] [--rounds 3]
+                                 [--baseline-src /tmp/base/src] [--rounds 3] [--floor]
                                  [--models modelexecute,modelexecute_b32]
 """
 
@@ -45,6 +49,9 @@ COMMANDS: dict[str, list[bytes]] = {
     "hset": [b"HSET", b"myhash", b"element:__rand_int__", b"xxx"],
     "mset": [b"MSET", *[b"key:__rand_int__", b"xxx"] * 10],
 }
+
+
+FLOOR = "floor"  # run_case's `src` for benchmarks/floor_server.py
 
 
 def best_ns(step: Callable[[], None], count: int, items: int, repeat: int, warm: int) -> float:
@@ -150,6 +157,24 @@ def measure(command: str, pipeline: int, reads: int, repeat: int) -> float:
     return best
 
 
+def measure_floor(command: str, pipeline: int, reads: int, repeat: int) -> float:
+    """`measure` for benchmarks/floor_server.py's protocol: the same reads handed to its
+    data_received (bytes, as uvloop's Protocol gets them), replies written at once."""
+    from . import floor_server
+
+    protocol = floor_server.FloorProtocol()
+    transport = _CountingTransport()
+    protocol.connection_made(transport)  # type: ignore[arg-type]
+    data = (encode(COMMANDS[command]) if COMMANDS[command] else b"PING\r\n") * pipeline
+    floor_server.data[b"key:__rand_int__"] = b"xxx"
+    best = best_ns(
+        lambda: protocol.data_received(data), reads, pipeline, repeat, max(200, reads // 10)
+    )
+    if transport.written == 0:
+        raise RuntimeError(f"{command}: no reply written")
+    return best
+
+
 def feed(client: Any, data: bytes) -> None:
     """Hand `data` to the client as reads of the size its buffer offers."""
     view = memoryview(data)
@@ -226,9 +251,12 @@ MODEL_CASES = {"modelexecute": 0, "modelexecute_b32": 32}
 def run_case(
     src: str | None, command: str, pipeline: int, reads: int, repeat: int, model: str = ""
 ) -> float:
-    """One measurement in a fresh process pinned to the server CPU (`src`: other tree)."""
+    """One measurement in a fresh process pinned to the server CPU (`src`: other tree,
+    or FLOOR for benchmarks/floor_server.py)."""
     env = dict(os.environ)
-    if src:
+    if src == FLOOR:
+        model = FLOOR
+    elif src:
         env["PYTHONPATH"] = src + os.pathsep + env.get("PYTHONPATH", "")
     args = json.dumps([command, pipeline, reads, repeat, model])
     cmd = [*pin_prefix(SERVER_CPU), sys.executable, "-m", "benchmarks.bench_hotpath", "--one", args]
@@ -254,18 +282,27 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     ap.add_argument("--repeat", type=int, default=4, help="timings per process (best kept)")
     ap.add_argument("--rounds", type=int, default=3, help="processes per case and tree")
     ap.add_argument("--baseline-src", help="another checkout's src folder to compare with")
+    ap.add_argument(
+        "--floor",
+        action="store_true",
+        help="also time benchmarks/floor_server.py (no framework) on the same reads",
+    )
     ap.add_argument("--one", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.one:
         command, pipeline, reads, repeat, model = json.loads(args.one)
-        if command in MODEL_CASES:
+        if model == FLOOR:
+            print(measure_floor(command, pipeline, reads, repeat))
+        elif command in MODEL_CASES:
             print(measure_model(model, pipeline, MODEL_CASES[command], reads, repeat))
         else:
             print(measure(command, pipeline, reads, repeat))
         return {}
-    trees = {"this": None}
+    trees: dict[str, str | None] = {"this": None}
     if args.baseline_src:
         trees["baseline"] = os.path.abspath(args.baseline_src)
+    if args.floor:
+        trees["floor"] = FLOOR
     cases = [
         (command, pipeline, max(1, args.commands_per_case // pipeline))
         for command in args.commands.split(",")
@@ -285,14 +322,22 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         best = {name: float("inf") for name in trees}
         for _ in range(args.rounds):  # alternate the trees: drift hits both alike
             for name, src in trees.items():
+                if src == FLOOR and command in MODEL_CASES:
+                    continue
                 ns = run_case(src, command, pipeline, reads, args.repeat, model)
                 best[name] = min(best[name], ns)
         row: dict[str, Any] = {"command": command, "pipeline": pipeline, "ns_per_cmd": best}
         if "baseline" in best:
             row["ratio"] = best["this"] / best["baseline"]
+        if best.get("floor", float("inf")) < float("inf"):
+            row["over_floor"] = best["this"] / best["floor"]
+        else:
+            best.pop("floor", None)
         rows.append(row)
         shown = "  ".join(f"{name} {ns:7.0f} ns" for name, ns in best.items())
         ratio = f"  ratio {row['ratio']:.2f}" if "ratio" in row else ""
+        if "over_floor" in row:
+            ratio += f"  this/floor {row['over_floor']:.2f}"
         where = f"c{pipeline}" if command in MODEL_CASES else f"-P{pipeline}"
         print(f"{command.upper():<6} {where:<4} {shown}{ratio}", flush=True)
     if model:
