@@ -3,10 +3,12 @@
 Issue #9 measures pyredisai against a ~120-line uvloop + hiredis server that only knows a
 few commands (PERFORMANCE.md part B1: SET 0.77x, GET 0.59x of Redis at -P 16). This is
 that server, for the workloads `resp` runs: PING, SET, GET, INCR, LPUSH, HSET, MSET and
-FLUSHALL, plus INFO (its CPU section, which the harness reads) and an empty CONFIG GET
-(redis-benchmark asks for it). Nothing else: no command table, no statistics, no slowlog,
-no LRU clock, no dirty count, no proof that hiredis read the bytes as Redis would, no
-error checks beyond a missing command. So what pyredisai costs on top of it, measured in
+FLUSHALL, plus INFO (its CPU section, which the harness reads) and CONFIG GET with an
+empty value (redis-benchmark asks for it). Each does the cheapest thing that answers
+right: counters are stored as ints (Redis's int encoding), a one-field HSET or LPUSH
+takes no loop. Nothing else: no command table, no statistics, no slowlog, no LRU clock,
+no dirty count, no proof that hiredis read the bytes as Redis would, no error checks
+beyond a missing command. So what pyredisai costs on top of it, measured in
 the same run (`python -m benchmarks resp --floor`), is the price of the full command
 framework, and what it reaches against Redis bounds what any Python server on this
 stack can. Not a server to use: it is wrong wherever the workloads do not look.
