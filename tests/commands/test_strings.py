@@ -319,8 +319,8 @@ def test_incr_decr(r: redis.Redis) -> None:
 
 
 def test_incr_counters_interleaved_with_other_writes(r: redis.Redis) -> None:
-    """INCR remembers the value it stored last, so a counter incremented again is not
-    parsed again: every other way a counter changes must still be read."""
+    """INCR stores its result as an int (Redis's int encoding): every other way a counter
+    changes (SET, COPY, APPEND, DEL) must still be read right by the next INCR."""
     assert r.incr("a") == 1
     assert r.incrby("b", 10) == 10
     assert r.incr("a") == 2  # `b` was stored last
@@ -338,6 +338,50 @@ def test_incr_counters_interleaved_with_other_writes(r: redis.Redis) -> None:
     assert r.incr("a") == 9223372036854775807
     assert error_of(r, "INCR", "a") == "increment or decrement would overflow"
     assert r.mget("a", "b", "c") == [b"9223372036854775807", b"10", b"102"]
+
+
+# Every command that reads a string value, on a counter INCR stored (an int inside),
+# against real Redis: the replies must be those of the digits.
+_COUNTER_READS: list[tuple[str, ...]] = [
+    ("GET", "c"),
+    ("MGET", "c", "missing", "c"),
+    ("STRLEN", "c"),
+    ("GETRANGE", "c", "1", "-2"),
+    ("SUBSTR", "c", "0", "0"),
+    ("TYPE", "c"),
+    ("OBJECT", "ENCODING", "c"),
+    ("LCS", "c", "c"),
+    ("LCS", "c", "c", "LEN"),
+    ("APPEND", "c", "5"),
+    ("SETRANGE", "c", "1", "x"),
+    ("SETRANGE", "c", "9", "x"),
+    ("INCRBYFLOAT", "c", "0.5"),
+    ("GETSET", "c", "v"),
+    ("GETDEL", "c"),
+    ("GETEX", "c", "EX", "100"),
+    ("SET", "c", "v", "GET"),
+    ("COPY", "c", "d"),
+]
+
+
+@pytest.mark.parametrize("read", _COUNTER_READS, ids=lambda a: " ".join(a))
+def test_counter_reads_as_its_digits(pair: Pair, read: tuple[str, ...]) -> None:
+    pair.same("INCRBY", "c", "-12345")
+    pair.same("INCR", "c")  # -12344: stored by INCR, parsed by neither server
+    pair.same(*read)
+    pair.same("GET", "c")
+    pair.same("GET", "d")
+    pair.same("INCR", "c")
+
+
+def test_counter_survives_copy_and_rename(r: redis.Redis) -> None:
+    r.incrby("n", 41)
+    r.copy("n", "m")
+    r.rename("m", "moved")
+    assert r.incr("moved") == 42
+    assert r.incr("n") == 42  # the copy and the original count apart
+    assert r.mget("n", "moved") == [b"42", b"42"]
+    assert r.object("encoding", "moved") == b"int"
 
 
 def test_incr_keeps_ttl(r: redis.Redis) -> None:

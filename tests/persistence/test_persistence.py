@@ -22,6 +22,7 @@ def _restart(proc: ServerProcess, *args: str) -> ServerProcess:
 def _fill(r: redis.Redis) -> None:
     r.set("s", "v")
     r.set("n", 42)
+    r.incrby("counter", 7)  # kept as an int: the snapshot writes its digits
     r.set("ttl", "x", ex=1000)
     r.rpush("l", "a", "b", "c")
     r.hset("h", mapping={"f1": "1", "f2": "2"})
@@ -33,6 +34,7 @@ def _fill(r: redis.Redis) -> None:
 def _check(r: redis.Redis) -> None:
     assert r.get("s") == b"v"
     assert r.get("n") == b"42"
+    assert r.get("counter") == b"7"
     assert 990 < r.ttl("ttl") <= 1000
     assert r.lrange("l", 0, -1) == [b"a", b"b", b"c"]
     assert r.hgetall("h") == {b"f1": b"1", b"f2": b"2"}

@@ -335,7 +335,7 @@ def copy_(client: Client, argv: list[bytes]) -> Any:
 def _duplicate(value: Any) -> Any:
     """COPY's deep copy: strings share immutable bytes; module types need a copier."""
     cls = type(value)
-    if cls is bytes:
+    if cls is bytes or cls is int:  # immutable: shared
         return value
     if cls is bytearray:
         return bytearray(value)
@@ -601,6 +601,8 @@ def object_encoding(value: Any) -> str:
         if _long_value(value) is not None:
             return "int"
         return "embstr" if len(value) <= 44 else "raw"
+    if cls is int:  # a counter stored by INCR & co.
+        return "int"
     if cls is bytearray:
         return "raw"
     kind = TYPE_NAMES.get(cls)

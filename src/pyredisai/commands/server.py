@@ -771,7 +771,7 @@ def debug_object(client: Client, argv: list[bytes]) -> Any:
     if value is None:
         raise CommandError(errors.NO_SUCH_KEY)
     try:
-        length = len(value)
+        length = len(b"%d" % value if type(value) is int else value)
     except TypeError:
         length = 0
     lru = int(time.time()) & ((1 << 24) - 1)

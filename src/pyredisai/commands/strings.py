@@ -1,7 +1,8 @@
 """String commands (Redis 7.0 src/t_string.c), with its replies, errors and propagation.
 
 Values are `bytes`, or `bytearray` (big values received in place, and results of
-APPEND/SETRANGE, which Redis reports as "raw"). Stored values are never mutated in place
+APPEND/SETRANGE, which Redis reports as "raw"), or `int` (what INCR and its family store,
+as Redis keeps a counter int-encoded; readers format it with `string_bytes`). Stored values are never mutated in place
 (see keyspace/database.py). Relative expiries are stored absolute, and handlers rewrite
 `argv` in place the way Redis rewrites `c->argv`, so AOF and replicas receive the effect
 (SET ... PXAT, PEXPIREAT, DEL, SET ... KEEPTTL) rather than the computation.
@@ -17,7 +18,7 @@ import numpy as np
 from .. import errors
 from ..errors import CommandError, SyntaxErr, WrongTypeError
 from ..keyspace import longdouble
-from ..keyspace.database import STRING_TYPES, Database, as_key, now_ms
+from ..keyspace.database import STRING_TYPES, Database, as_key, now_ms, string_bytes
 from ..protocol.encoder import OK
 from .args import LLONG_MAX, LLONG_MIN, parse_int
 from .registry import command
@@ -136,6 +137,8 @@ def set_generic(
     old = None
     if flags & _GET:
         old = db.read_typed(key, STRING_TYPES)
+        if old is not None:
+            old = string_bytes(old)
     found = db.get(key) is not None
     if (flags & _NX and found) or (flags & _XX and not found):
         return old if flags & _GET else abort_reply
@@ -171,7 +174,7 @@ def get(client: Client, argv: list[bytes]) -> Any:
         return value
     if not isinstance(value, STRING_TYPES):
         raise WrongTypeError()
-    return value
+    return string_bytes(value)
 
 
 @command(
@@ -262,7 +265,7 @@ def getset(client: Client, argv: list[bytes]) -> Any:
     db.set(key, argv[2])
     _notify(db, "set", key, "$")
     argv[0] = b"SET"
-    return old
+    return None if old is None else string_bytes(old)
 
 
 @command(
@@ -280,7 +283,7 @@ def getdel(client: Client, argv: list[bytes]) -> Any:
     if old is not None and db.delete(key):
         argv[:] = [b"DEL", key]
         _notify(db, "del", key, "g")
-    return old
+    return None if old is None else string_bytes(old)
 
 
 @command(
@@ -310,7 +313,7 @@ def getex(client: Client, argv: list[bytes]) -> Any:
     elif flags & _PERSIST and db.persist(key):
         argv[:] = [b"PERSIST", key]
         _notify(db, "persist", key, "g")
-    return value
+    return string_bytes(value)
 
 
 def _already_expired(client: Client, when: int) -> bool:
@@ -333,7 +336,10 @@ def mget(client: Client, argv: list[bytes]) -> Any:
     out = []
     for arg in argv[1:]:
         value = read(as_key(arg))
-        out.append(value if type(value) is bytes or type(value) is bytearray else None)
+        kind = type(value)
+        out.append(
+            value if kind is bytes or kind is bytearray else b"%d" % value if kind is int else None
+        )
     return out
 
 
@@ -386,18 +392,12 @@ def _mset_generic(client: Client, argv: list[bytes], nx: bool) -> Any:
 # --- counters -------------------------------------------------------------------------
 
 
-# The value INCR & co. stored last and its integer: a counter incremented again (how
-# counters are used) is not parsed again. Stored values are immutable bytes, so the
-# identity of the object proves its value; (None, 0) reads a missing key as 0, as Redis.
-_last_counter: tuple[bytes | None, int] = (None, 0)
-
-
 def _incr_decr(client: Client, argv: list[bytes], incr: int = 1) -> int:
     """incrDecrCommand, and INCR itself (registered as its handler: no wrapper frame).
-    INCR's hot path, so get_typed and _notify are inlined, and with no TTLs in the
-    database, no WATCH and no keyspace events (`plain`), what `Database.get`/`set` would
-    do too: the dict, the LRU clock, the dirty count."""
-    global _last_counter
+    The result is stored as an `int` (Redis's int encoding: the next INCR neither parses
+    nor formats it). INCR's hot path, so get_typed and _notify are inlined, and with no
+    TTLs in the database, no WATCH and no keyspace events (`plain`), what
+    `Database.get`/`set` would do too: the dict, the LRU clock, the dirty count."""
     key = argv[1]
     if type(key) is not bytes:
         key = bytes(key)
@@ -406,27 +406,24 @@ def _incr_decr(client: Client, argv: list[bytes], incr: int = 1) -> int:
     # no TTLs and `Database.plain_writes`, inlined (the property call costs INCR 6%)
     plain = not db.expires and keyspace.notify_hook is None and not keyspace.watching
     current = db.data.get(key) if plain else db.get(key)
-    last = _last_counter
-    if current is last[0]:
-        value = last[1] + incr
+    if type(current) is int:  # a counter INCR stored
+        value = current + incr
     elif current is None:
         value = incr
     elif type(current) is bytes and current.isdigit() and len(current) < 19 and current[0] != 48:
         value = int(current) + incr  # parse_int's usual counter, inlined
-    elif type(current) is bytes or isinstance(current, STRING_TYPES):
+    elif type(current) is bytes or type(current) is bytearray:
         value = parse_int(current) + incr
     else:
         raise WrongTypeError()
     if not LLONG_MIN <= value <= LLONG_MAX:  # both operands are in range: Redis's check
         raise CommandError(errors.OVERFLOW)
-    stored = b"%d" % value
-    _last_counter = (stored, value)
     if plain:
-        db.data[key] = stored
+        db.data[key] = value
         db.atime[key] = keyspace.lru_clock
         keyspace.dirty += 1
         return value
-    db.set(key, stored, keep_ttl=True)
+    db.set(key, value, keep_ttl=True)
     hook = keyspace.notify_hook
     if hook is not None:
         hook(db, "incrby", key, "$")
@@ -499,7 +496,7 @@ def incrbyfloat(client: Client, argv: list[bytes]) -> Any:
     db, key = client.db, as_key(argv[1])
     current = db.get_typed(key, STRING_TYPES)
     try:
-        old = longdouble.parse(current) if current is not None else Fraction(0)
+        old = longdouble.parse(string_bytes(current)) if current is not None else Fraction(0)
         amount = longdouble.parse(argv[2])
     except longdouble.RangeError:
         raise CommandError(errors.NOT_FLOAT) from None
@@ -532,6 +529,7 @@ def append(client: Client, argv: list[bytes]) -> Any:
         db.set(key, tail)
         total = len(tail)
     else:
+        current = string_bytes(current)
         _check_string_length(client, len(current), len(tail))
         value = bytearray(current)  # a new object: the old one may still be referenced
         value += tail
@@ -563,6 +561,7 @@ def setrange(client: Client, argv: list[bytes]) -> Any:
         value = bytearray(offset)
         value += patch
     else:
+        current = string_bytes(current)
         if not patch:
             return len(current)
         _check_string_length(client, offset, len(patch))
@@ -590,6 +589,7 @@ def getrange(client: Client, argv: list[bytes]) -> Any:
     value = client.db.read_typed(as_key(argv[1]), STRING_TYPES)
     if value is None:
         return b""
+    value = string_bytes(value)
     size = len(value)
     if start < 0 and end < 0 and start > end:
         return b""
@@ -628,7 +628,7 @@ def substr(client: Client, argv: list[bytes]) -> Any:
 )
 def strlen(client: Client, argv: list[bytes]) -> Any:
     value = client.db.read_typed(as_key(argv[1]), STRING_TYPES)
-    return 0 if value is None else len(value)
+    return 0 if value is None else len(string_bytes(value))
 
 
 # --- LCS ------------------------------------------------------------------------------
@@ -651,8 +651,8 @@ def lcs(client: Client, argv: list[bytes]) -> Any:
         b is not None and type(b) not in STRING_TYPES
     ):
         raise CommandError(errors.LCS_NOT_STRINGS)
-    a = bytes(a) if a is not None else b""
-    b = bytes(b) if b is not None else b""
+    a = bytes(string_bytes(a)) if a is not None else b""
+    b = bytes(string_bytes(b)) if b is not None else b""
     getidx = getlen = withmatchlen = False
     minmatchlen = 0
     j, argc = 3, len(argv)

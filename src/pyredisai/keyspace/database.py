@@ -2,7 +2,8 @@
 
 Loop thread only: like Redis, the keyspace has no locks because one thread owns it.
 
-Values are plain Python objects: `bytes`/`bytearray` strings, and the other value types
+Values are plain Python objects: `bytes`/`bytearray` strings (and `int` for counters, see
+STRING_TYPES), and the other value types
 register their TYPE name in `TYPE_NAMES` (hashes, lists, sets, zsets, AI tensors, models,
 scripts). Expiry times are absolute milliseconds in `Database.expires`; a heap drives
 active expiry so expired keys are reclaimed without being touched.
@@ -23,7 +24,7 @@ from typing import Any
 
 from ..errors import WrongTypeError
 
-TYPE_NAMES: dict[type, str] = {bytes: "string", bytearray: "string"}
+TYPE_NAMES: dict[type, str] = {bytes: "string", bytearray: "string", int: "string"}
 """Python value class -> Redis TYPE reply. Value-type modules add their classes here."""
 
 CORE_TYPE_NAMES = frozenset(("string", "list", "set", "zset", "hash", "stream"))
@@ -37,7 +38,15 @@ COPIERS: dict[type, Callable[[Any], Any]] = {}
 """Value class -> deep copy for COPY. Core types fall back to copy.deepcopy; a module type
 without an entry answers "not supported for this module key", as RedisAI's types do."""
 
-STRING_TYPES = (bytes, bytearray)
+STRING_TYPES = (bytes, bytearray, int)
+"""A string value's classes. INCR and its family store their result as an `int`, as
+Redis keeps a counter int-encoded, so the next INCR neither parses nor formats the value
+it stores; every other reader takes the bytes through `string_bytes`."""
+
+
+def string_bytes(value: bytes | bytearray | int) -> bytes | bytearray:
+    """A string value as its bytes: a counter (`int`) formatted, the others as they are."""
+    return b"%d" % value if type(value) is int else value  # type: ignore[return-value]
 
 
 def type_name(value: Any) -> str:

@@ -349,6 +349,8 @@ def _dump_mixed_chunk(
             when = exp_get(key) or -1
             if when != -1 and when <= now:
                 continue  # already expired: not worth writing
+        if type(value) is int:  # a counter: written as its digits, read back as bytes
+            value = b"%d" % value
         if type(value) is bytes and len(value) < BATCH_STRING_MAX and len(key) < BATCH_STRING_MAX:
             if when != -1:
                 exp_index.append(len(flat) >> 1)
