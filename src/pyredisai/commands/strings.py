@@ -1,11 +1,12 @@
 """String commands (Redis 7.0 src/t_string.c), with its replies, errors and propagation.
 
 Values are `bytes`, or `bytearray` (big values received in place, and results of
-APPEND/SETRANGE, which Redis reports as "raw"), or `int` (what INCR and its family store,
-as Redis keeps a counter int-encoded; readers format it with `string_bytes`). Stored values are never mutated in place
-(see keyspace/database.py). Relative expiries are stored absolute, and handlers rewrite
-`argv` in place the way Redis rewrites `c->argv`, so AOF and replicas receive the effect
-(SET ... PXAT, PEXPIREAT, DEL, SET ... KEEPTTL) rather than the computation.
+APPEND/SETRANGE, which Redis reports as "raw"), or `int` (what INCR and its family
+store, as Redis keeps a counter int-encoded; readers format it with `string_bytes`).
+Stored values are never mutated in place (see keyspace/database.py). Relative expiries
+are stored absolute, and handlers rewrite `argv` in place the way Redis rewrites
+`c->argv`, so AOF and replicas receive the effect (SET ... PXAT, PEXPIREAT, DEL, SET ...
+KEEPTTL) rather than the computation.
 """
 
 from __future__ import annotations
@@ -336,10 +337,7 @@ def mget(client: Client, argv: list[bytes]) -> Any:
     out = []
     for arg in argv[1:]:
         value = read(as_key(arg))
-        kind = type(value)
-        out.append(
-            value if kind is bytes or kind is bytearray else b"%d" % value if kind is int else None
-        )
+        out.append(string_bytes(value) if isinstance(value, STRING_TYPES) else None)
     return out
 
 
