@@ -207,7 +207,8 @@ def info_cpu_split(port: int) -> tuple[float, float] | None:
 
 
 class ServerProc:
-    """A pyredisai, redis-server or floor-server process started (and stopped, by PID) by a benchmark."""
+    """A pyredisai, redis-server or floor-server process started (and stopped, by PID)
+    by a benchmark."""
 
     def __init__(
         self, kind: str, extra: list[str] | None = None, cpu: int | None = SERVER_CPU
