@@ -26,6 +26,7 @@ from .. import errors
 from ..config import ConfigError, UnknownSettingError
 from ..errors import CommandError, SyntaxErr
 from ..info import MODULES, all_specs, register_module, render
+from ..keyspace.database import string_bytes
 from ..keyspace.glob import stringmatch
 from ..protocol.encoder import OK, Raw, RespSet, SimpleString, Verbatim
 from .args import parse_int
@@ -771,7 +772,7 @@ def debug_object(client: Client, argv: list[bytes]) -> Any:
     if value is None:
         raise CommandError(errors.NO_SUCH_KEY)
     try:
-        length = len(b"%d" % value if type(value) is int else value)
+        length = len(string_bytes(value))  # a counter: its digits
     except TypeError:
         length = 0
     lru = int(time.time()) & ((1 << 24) - 1)

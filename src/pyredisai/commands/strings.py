@@ -2,7 +2,8 @@
 
 Values are `bytes`, or `bytearray` (big values received in place, and results of
 APPEND/SETRANGE, which Redis reports as "raw"), or `int` (what INCR and its family
-store, as Redis keeps a counter int-encoded; readers format it with `string_bytes`).
+store, as Redis keeps a counter int-encoded; readers get the digits from
+`Database.read_string`/`get_string`, or `string_bytes`).
 Stored values are never mutated in place (see keyspace/database.py). Relative expiries
 are stored absolute, and handlers rewrite `argv` in place the way Redis rewrites
 `c->argv`, so AOF and replicas receive the effect (SET ... PXAT, PEXPIREAT, DEL, SET ...
@@ -137,9 +138,7 @@ def set_generic(
     when = expire_ms_or_error(expire, flags, name) if expire is not None else 0
     old = None
     if flags & _GET:
-        old = db.read_typed(key, STRING_TYPES)
-        if old is not None:
-            old = string_bytes(old)
+        old = db.read_string(key)
     found = db.get(key) is not None
     if (flags & _NX and found) or (flags & _XX and not found):
         return old if flags & _GET else abort_reply
@@ -262,11 +261,11 @@ def psetex(client: Client, argv: list[bytes]) -> Any:
 )
 def getset(client: Client, argv: list[bytes]) -> Any:
     db, key = client.db, as_key(argv[1])
-    old = db.read_typed(key, STRING_TYPES)
+    old = db.read_string(key)
     db.set(key, argv[2])
     _notify(db, "set", key, "$")
     argv[0] = b"SET"
-    return None if old is None else string_bytes(old)
+    return old
 
 
 @command(
@@ -280,11 +279,11 @@ def getset(client: Client, argv: list[bytes]) -> Any:
 )
 def getdel(client: Client, argv: list[bytes]) -> Any:
     db, key = client.db, as_key(argv[1])
-    old = db.read_typed(key, STRING_TYPES)
+    old = db.read_string(key)
     if old is not None and db.delete(key):
         argv[:] = [b"DEL", key]
         _notify(db, "del", key, "g")
-    return None if old is None else string_bytes(old)
+    return old
 
 
 @command(
@@ -299,7 +298,7 @@ def getdel(client: Client, argv: list[bytes]) -> Any:
 def getex(client: Client, argv: list[bytes]) -> Any:
     flags, expire = parse_string_options(argv, _GETEX)
     db, key = client.db, as_key(argv[1])
-    value = db.read_typed(key, STRING_TYPES)
+    value = db.read_string(key)
     if value is None:
         return None
     when = expire_ms_or_error(expire, flags, "getex") if expire is not None else 0
@@ -314,7 +313,7 @@ def getex(client: Client, argv: list[bytes]) -> Any:
     elif flags & _PERSIST and db.persist(key):
         argv[:] = [b"PERSIST", key]
         _notify(db, "persist", key, "g")
-    return string_bytes(value)
+    return value
 
 
 def _already_expired(client: Client, when: int) -> bool:
@@ -492,9 +491,9 @@ def decrby(client: Client, argv: list[bytes]) -> Any:
 )
 def incrbyfloat(client: Client, argv: list[bytes]) -> Any:
     db, key = client.db, as_key(argv[1])
-    current = db.get_typed(key, STRING_TYPES)
+    current = db.get_string(key)
     try:
-        old = longdouble.parse(string_bytes(current)) if current is not None else Fraction(0)
+        old = longdouble.parse(current) if current is not None else Fraction(0)
         amount = longdouble.parse(argv[2])
     except longdouble.RangeError:
         raise CommandError(errors.NOT_FLOAT) from None
@@ -522,12 +521,11 @@ def incrbyfloat(client: Client, argv: list[bytes]) -> Any:
 )
 def append(client: Client, argv: list[bytes]) -> Any:
     db, key, tail = client.db, as_key(argv[1]), argv[2]
-    current = db.get_typed(key, STRING_TYPES)
+    current = db.get_string(key)
     if current is None:
         db.set(key, tail)
         total = len(tail)
     else:
-        current = string_bytes(current)
         _check_string_length(client, len(current), len(tail))
         value = bytearray(current)  # a new object: the old one may still be referenced
         value += tail
@@ -551,7 +549,7 @@ def setrange(client: Client, argv: list[bytes]) -> Any:
     offset = parse_int(argv[2])
     if offset < 0:
         raise CommandError(errors.OFFSET_OUT_OF_RANGE)
-    current = db.get_typed(key, STRING_TYPES)
+    current = db.get_string(key)
     if current is None:
         if not patch:
             return 0
@@ -559,7 +557,6 @@ def setrange(client: Client, argv: list[bytes]) -> Any:
         value = bytearray(offset)
         value += patch
     else:
-        current = string_bytes(current)
         if not patch:
             return len(current)
         _check_string_length(client, offset, len(patch))
@@ -584,10 +581,9 @@ def setrange(client: Client, argv: list[bytes]) -> Any:
 def getrange(client: Client, argv: list[bytes]) -> Any:
     start = parse_int(argv[2])
     end = parse_int(argv[3])
-    value = client.db.read_typed(as_key(argv[1]), STRING_TYPES)
+    value = client.db.read_string(as_key(argv[1]))
     if value is None:
         return b""
-    value = string_bytes(value)
     size = len(value)
     if start < 0 and end < 0 and start > end:
         return b""
@@ -625,8 +621,8 @@ def substr(client: Client, argv: list[bytes]) -> Any:
     summary="Get the length of the value stored in a key",
 )
 def strlen(client: Client, argv: list[bytes]) -> Any:
-    value = client.db.read_typed(as_key(argv[1]), STRING_TYPES)
-    return 0 if value is None else len(string_bytes(value))
+    value = client.db.read_string(as_key(argv[1]))
+    return 0 if value is None else len(value)
 
 
 # --- LCS ------------------------------------------------------------------------------

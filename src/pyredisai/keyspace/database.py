@@ -3,9 +3,8 @@
 Loop thread only: like Redis, the keyspace has no locks because one thread owns it.
 
 Values are plain Python objects: `bytes`/`bytearray` strings (and `int` for counters, see
-STRING_TYPES), and the other value types
-register their TYPE name in `TYPE_NAMES` (hashes, lists, sets, zsets, AI tensors, models,
-scripts). Expiry times are absolute milliseconds in `Database.expires`; a heap drives
+STRING_TYPES), and the other value types register their TYPE name in `TYPE_NAMES`
+(hashes, lists, sets, zsets, AI tensors, models, scripts). Expiry times are absolute milliseconds in `Database.expires`; a heap drives
 active expiry so expired keys are reclaimed without being touched.
 
 Lookups come in Redis's flavours (db.c): `read`/`read_typed` are lookupKeyRead (hit/miss
@@ -41,7 +40,8 @@ without an entry answers "not supported for this module key", as RedisAI's types
 STRING_TYPES = (bytes, bytearray, int)
 """A string value's classes. INCR and its family store their result as an `int`, as
 Redis keeps a counter int-encoded, so the next INCR neither parses nor formats the value
-it stores; every other reader takes the bytes through `string_bytes`."""
+it stores; every other reader takes the bytes (`Database.read_string`/`get_string`, or
+`string_bytes` on a value it looked up itself)."""
 
 
 def string_bytes(value: bytes | bytearray | int) -> bytes | bytearray:
@@ -95,6 +95,11 @@ class Database:
             raise WrongTypeError()
         return value
 
+    def get_string(self, key: bytes) -> bytes | bytearray | None:
+        """`get_typed` for a string, as its bytes (a counter formatted)."""
+        value = self.get_typed(key, STRING_TYPES)
+        return None if value is None else string_bytes(value)
+
     def read(self, key: bytes, touch: bool = True) -> Any:
         """lookupKeyRead: like `get`, plus keyspace hit/miss stats and "keymiss" events."""
         value = self.data.get(key)
@@ -121,6 +126,11 @@ class Database:
         if value is not None and not isinstance(value, cls):
             raise WrongTypeError()
         return value
+
+    def read_string(self, key: bytes) -> bytes | bytearray | None:
+        """`read_typed` for a string, as its bytes (a counter formatted)."""
+        value = self.read_typed(key, STRING_TYPES)
+        return None if value is None else string_bytes(value)
 
     def peek(self, key: bytes) -> Any:
         """The live value without touching LRU, stats or notifications (expires lazily)."""
