@@ -254,11 +254,9 @@ def run_case(
     """One measurement in a fresh process pinned to the server CPU (`src`: other tree,
     or FLOOR for benchmarks/floor_server.py)."""
     env = dict(os.environ)
-    if src == FLOOR:
-        model = FLOOR
-    elif src:
+    if src and src != FLOOR:
         env["PYTHONPATH"] = src + os.pathsep + env.get("PYTHONPATH", "")
-    args = json.dumps([command, pipeline, reads, repeat, model])
+    args = json.dumps([command, pipeline, reads, repeat, model, src == FLOOR])
     cmd = [*pin_prefix(SERVER_CPU), sys.executable, "-m", "benchmarks.bench_hotpath", "--one", args]
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=root, check=True)
@@ -290,8 +288,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     ap.add_argument("--one", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.one:
-        command, pipeline, reads, repeat, model = json.loads(args.one)
-        if model == FLOOR:
+        command, pipeline, reads, repeat, model, floor = json.loads(args.one)
+        if floor:
             print(measure_floor(command, pipeline, reads, repeat))
         elif command in MODEL_CASES:
             print(measure_model(model, pipeline, MODEL_CASES[command], reads, repeat))
@@ -319,20 +317,18 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         cases += [(name, args.clients, rounds) for name in args.models.split(",")]
     rows = []
     for command, pipeline, reads in cases:
-        best = {name: float("inf") for name in trees}
+        # the floor knows no models
+        timed = {n: s for n, s in trees.items() if s != FLOOR or command not in MODEL_CASES}
+        best = {name: float("inf") for name in timed}
         for _ in range(args.rounds):  # alternate the trees: drift hits both alike
-            for name, src in trees.items():
-                if src == FLOOR and command in MODEL_CASES:
-                    continue
+            for name, src in timed.items():
                 ns = run_case(src, command, pipeline, reads, args.repeat, model)
                 best[name] = min(best[name], ns)
         row: dict[str, Any] = {"command": command, "pipeline": pipeline, "ns_per_cmd": best}
         if "baseline" in best:
             row["ratio"] = best["this"] / best["baseline"]
-        if best.get("floor", float("inf")) < float("inf"):
+        if "floor" in best:
             row["over_floor"] = best["this"] / best["floor"]
-        else:
-            best.pop("floor", None)
         rows.append(row)
         shown = "  ".join(f"{name} {ns:7.0f} ns" for name, ns in best.items())
         ratio = f"  ratio {row['ratio']:.2f}" if "ratio" in row else ""
