@@ -230,6 +230,7 @@ def run_all(runs: int | None, quick: bool, budget_s: float = BUDGET_S) -> int:
         + (f" --runs {runs}" if runs is not None else ""),
         "",
         f"{stamp}; {host['cpus']} CPUs ({host['cpu_model']}), Python {host['python']}, "
+        f"pyredisai build {host['pyredisai_build']}, "
         f"{host['redis_server'].split(' sha=')[0]}; total {wall / 60:.1f} min.",
         quiet,
         "",

@@ -145,7 +145,7 @@ def measure(command: str, pipeline: int, reads: int, repeat: int) -> float:
     client.db.data[b"key:__rand_int__"] = b"xxx"
 
     def one_read() -> None:
-        buf: memoryview = client.get_buffer(-1)  # type: ignore[assignment]
+        buf: memoryview = client.get_buffer(-1)
         buf[:size] = data
         client.buffer_updated(size)
         iteration.run_ready()

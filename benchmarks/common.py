@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import importlib.util
 import io
 import json
 import os
@@ -356,4 +357,13 @@ def host_info() -> dict[str, Any]:
         "python": sys.version.split()[0],
         "redis_server": redis_version,
         "pinning": bool(pin_prefix(CLIENT_CPU)),
+        "pyredisai_build": pyredisai_build(),
     }
+
+
+def pyredisai_build() -> str:
+    """ "mypyc" when the pyredisai that servers started from here import is the compiled
+    build (`make compiled`, first on PYTHONPATH), else "python"; found without importing."""
+    spec = importlib.util.find_spec("pyredisai.server")
+    origin = spec.origin if spec is not None else None
+    return "python" if origin is None or origin.endswith(".py") else "mypyc"

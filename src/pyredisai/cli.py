@@ -132,7 +132,7 @@ def tune_malloc() -> bool:
 
 
 def run(config: Config, use_hiredis: bool = True) -> int:
-    from .server import Server
+    from .server import BUILD, Server
 
     tune_malloc()
 
@@ -149,7 +149,7 @@ def run(config: Config, use_hiredis: bool = True) -> int:
         return 1
     server.log.notice("oO0OoO0OoO0Oo pyredisai is starting oO0OoO0OoO0Oo")
     server.log.notice(
-        f"pyredisai version={__version__}, redis_version={REDIS_VERSION}, "
+        f"pyredisai version={__version__}, build={BUILD}, redis_version={REDIS_VERSION}, "
         f"pid={os.getpid()}, just started"
     )
     server.log.notice(

@@ -30,7 +30,6 @@ import sys
 import time
 from collections import deque
 from collections.abc import Callable
-from operator import attrgetter
 from typing import Any, cast
 
 from . import errors
@@ -72,21 +71,8 @@ COMMAND_CACHE_MAX = 4096  # spellings of command names remembered by Server.look
 SMALL_WRITE = 64 * 1024  # replies up to this size are joined into one buffer per batch
 _SMALL_BULK = len(BULK_HEADERS)  # replies the batch loop encodes itself: bulks shorter than
 _SMALL_INT = len(INTS) - 1  # this, integers from -1 to below this
-
-
-class GuardFlag(property):
-    """A boolean attribute (kept in `_<name>`) whose every change makes its owner
-    recompute `guarded`, the one flag the client's batch loop reads per command. Reads
-    go through a C getter (`attrgetter`): as cheap as a plain attribute's."""
-
-    def __init__(self, name: str) -> None:
-        slot = "_" + name
-
-        def set_flag(obj: Any, value: bool) -> None:
-            setattr(obj, slot, value)
-            obj.update_guard()
-
-        super().__init__(attrgetter(slot), set_flag)
+# "mypyc" when this module runs compiled (setup.py's PYREDISAI_USE_MYPYC build), else "python"
+BUILD = "python" if __file__.endswith(".py") else "mypyc"
 
 
 class Client(asyncio.BufferedProtocol):
@@ -133,15 +119,12 @@ class Client(asyncio.BufferedProtocol):
         "kill_reason",
         "extra",
         "guarded",
-        "get_buffer",
     )
 
     def __init__(self, server: Server) -> None:
         self.server = server
         self.transport: asyncio.Transport | None = None
         self.reader = RequestReader(server.reader_limits, use_hiredis=server.use_hiredis)
-        # BufferedProtocol.get_buffer, answered by the reader itself (uvloop looks it up once)
-        self.get_buffer = self.reader.get_buffer  # type: ignore[method-assign]
         self.id = server.next_client_id()
         self.db_index = 0
         self.db: Database = server.keyspace.dbs[0]
@@ -185,8 +168,24 @@ class Client(asyncio.BufferedProtocol):
             self.reader.set_authenticated(False)
 
     # -- state that dispatch's per-command policies read ---------------------------------
-    authenticated = GuardFlag("authenticated")
-    in_multi = GuardFlag("in_multi")
+    # Each change recomputes `guarded`, the one flag the batch loop reads per command.
+    @property
+    def authenticated(self) -> bool:
+        return self._authenticated
+
+    @authenticated.setter
+    def authenticated(self, value: bool) -> None:
+        self._authenticated = value
+        self.update_guard()
+
+    @property
+    def in_multi(self) -> bool:
+        return self._in_multi
+
+    @in_multi.setter
+    def in_multi(self, value: bool) -> None:
+        self._in_multi = value
+        self.update_guard()
 
     def update_guard(self) -> None:
         """`guarded`: whether a per-client policy of `Server.dispatch` may apply (not
@@ -246,6 +245,9 @@ class Client(asyncio.BufferedProtocol):
 
     def resume_writing(self) -> None:
         self.paused_writing = False
+
+    def get_buffer(self, sizehint: int) -> memoryview:
+        return self.reader.get_buffer(sizehint)
 
     def buffer_updated(self, nbytes: int) -> None:
         server = self.server
@@ -553,7 +555,8 @@ class Server:
         self.slowlog_threshold = config["slowlog-log-slower-than"]
         self.slow_cut = self._slow_cut()  # seconds
         self.exit_code = 0
-        # CLIENT PAUSE: while paused, `dispatch` is shadowed by `_dispatch_paused`
+        # CLIENT PAUSE: while paused, `dispatch` hands commands to `_dispatch_paused`
+        self.clients_paused = False
         self.pause_end = 0.0  # loop time
         self.pause_write_only = False
         self.pause_timer: asyncio.TimerHandle | None = None
@@ -570,13 +573,29 @@ class Server:
             attach(self)
         config.listeners.append(self._config_changed)
 
-    loading = GuardFlag("loading")
-    replica_read_only = GuardFlag("replica_read_only")  # set by replication
+    # Each change recomputes `guarded` (see update_guard).
+    @property
+    def loading(self) -> bool:
+        return self._loading
+
+    @loading.setter
+    def loading(self, value: bool) -> None:
+        self._loading = value
+        self.update_guard()
+
+    @property
+    def replica_read_only(self) -> bool:  # set by replication
+        return self._replica_read_only
+
+    @replica_read_only.setter
+    def replica_read_only(self, value: bool) -> None:
+        self._replica_read_only = value
+        self.update_guard()
 
     def update_guard(self) -> None:
         """`guarded`: loading, a read-only replica or CLIENT PAUSE: every command goes
         through `dispatch` (the client loop's shortcut is off)."""
-        self.guarded = self._loading or self._replica_read_only or "dispatch" in self.__dict__
+        self.guarded = self._loading or self._replica_read_only or self.clients_paused
 
     def flush_replies(self) -> None:
         """The iteration's replies (a ready callback, so it runs once the iteration's
@@ -649,6 +668,12 @@ class Server:
     # -- dispatch ------------------------------------------------------------------------
     def dispatch(self, client: Client, argv: list[bytes]) -> Any:
         """Apply the policies in Redis's processCommand order, then run the handler."""
+        if self.clients_paused:
+            return self._dispatch_paused(client, argv)
+        return self.dispatch_now(client, argv)
+
+    def dispatch_now(self, client: Client, argv: list[bytes]) -> Any:
+        """`dispatch` regardless of CLIENT PAUSE."""
         spec = self.command_cache.get(argv[0])
         if spec is None:
             spec = self.lookup_command(argv[0])
@@ -698,8 +723,6 @@ class Server:
         """The command named `name` in any letter case; remembers the spelling, so the
         next lookup is one dict hit (clients send "SET" or "set", never both lower-case
         conversions per command). Commands are all registered at import."""
-        if type(name) is not bytes:
-            name = bytes(name)  # a bytearray name (an argument of 1 MiB or more)
         spec = COMMANDS.get(name)
         if spec is None:
             spec = COMMANDS.get(name.lower())
@@ -1112,7 +1135,7 @@ class Server:
         if self.pause_timer is not None:
             self.pause_timer.cancel()
         self.pause_timer = self.loop.call_at(end, self.unpause_clients)
-        self.dispatch = self._dispatch_paused  # type: ignore[method-assign]
+        self.clients_paused = True
         self.update_guard()
 
     def unpause_clients(self) -> None:
@@ -1120,14 +1143,14 @@ class Server:
             self.pause_timer.cancel()
             self.pause_timer = None
         self.pause_end = 0.0
-        self.__dict__.pop("dispatch", None)
+        self.clients_paused = False
         self.update_guard()
         if self.postponed and self.loop is not None:
             self.loop.call_soon(self._release_postponed)
 
     def _dispatch_paused(self, client: Client, argv: list[bytes]) -> Any:
         if client.extra.get("master") or client.extra.get("replica"):
-            return Server.dispatch(self, client, argv)
+            return self.dispatch_now(client, argv)
         if self.pause_write_only:
             spec = COMMANDS.get(argv[0].lower())
             writes = spec is not None and (
@@ -1140,7 +1163,7 @@ class Server:
                 )
             )
             if not writes:
-                return Server.dispatch(self, client, argv)
+                return self.dispatch_now(client, argv)
         assert self.loop is not None
         future: asyncio.Future[Any] = self.loop.create_future()
         self.postponed.append((client, argv, future))
@@ -1149,7 +1172,7 @@ class Server:
     def _release_postponed(self) -> None:
         postponed, self.postponed = self.postponed, []
         for i, (client, argv, future) in enumerate(postponed):
-            if "dispatch" in self.__dict__:  # paused again meanwhile: keep the rest waiting
+            if self.clients_paused:  # paused again meanwhile: keep the rest waiting
                 self.postponed[:0] = postponed[i:]
                 return
             if client.closing or future.done():

@@ -88,8 +88,6 @@ def _hset(client: Client, argv: list[bytes], name: str = "hset") -> int:
         raise CommandError(errors.WRONG_ARITY.format(name))
     db = client.db
     key = argv[1]
-    if type(key) is not bytes:  # as_key, inlined: HSET's hot path
-        key = bytes(key)
     keyspace = db.keyspace
     # `Database.get` (lookupKeyWrite), inlined where no key has a TTL: HSET's hot path
     h = db.get(key) if db.expires else db.data.get(key)

@@ -228,8 +228,6 @@ def _push(client: Client, argv: list[bytes], left: bool = True, xx: bool = False
     hot path), and RPUSH, LPUSHX, RPUSHX with their flags."""
     db = client.db
     key = argv[1]
-    if type(key) is not bytes:
-        key = bytes(key)
     keyspace = db.keyspace
     # `Database.get` (lookupKeyWrite), inlined where no key has a TTL: LPUSH's hot path
     lst = db.get(key) if db.expires else db.data.get(key)
@@ -327,8 +325,6 @@ def _pop(client: Client, argv: list[bytes], left: bool) -> Any:
             raise CommandError(errors.VALUE_MUST_BE_POSITIVE)
     db = client.db
     key = argv[1]
-    if type(key) is not bytes:
-        key = bytes(key)
     lst = db.get(key)
     if lst is None:
         return None if count < 0 else NULL_ARRAY

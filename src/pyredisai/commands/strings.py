@@ -1,6 +1,7 @@
 """String commands (Redis 7.0 src/t_string.c), with its replies, errors and propagation.
 
-Values are `bytes`, or `bytearray` (big values received in place, and results of
+Arguments are `bytes` (the reader keeps a big bulk as the bytearray it was received
+into only for AI.* commands). Values are `bytes`, or `bytearray` (results of
 APPEND/SETRANGE, which Redis reports as "raw"), or `int` (what INCR and its family
 store, as Redis keeps a counter int-encoded; readers get the digits from
 `Database.read_string`/`get_string`, or `string_bytes`).
@@ -166,10 +167,7 @@ def set_generic(
     summary="Get the value of a key",
 )
 def get(client: Client, argv: list[bytes]) -> Any:
-    try:
-        value = client.db.read(argv[1])
-    except TypeError:  # a bytearray key (an argument of 1 MiB or more)
-        value = client.db.read(as_key(argv[1]))
+    value = client.db.read(argv[1])
     if value is None or type(value) is bytes:  # read_typed, one call less: GET's hot path
         return value
     if not isinstance(value, STRING_TYPES):
@@ -190,8 +188,6 @@ def set_(client: Client, argv: list[bytes]) -> Any:
     if len(argv) == 3:  # no options to parse
         db = client.db
         key = argv[1]
-        if type(key) is not bytes:
-            key = bytes(key)
         keyspace = db.keyspace
         hook = keyspace.notify_hook
         if hook is None and not keyspace.watching:
@@ -371,8 +367,6 @@ def _mset_generic(client: Client, argv: list[bytes], nx: bool) -> Any:
         raise CommandError(errors.WRONG_ARITY.format("msetnx" if nx else "mset"))
     db = client.db
     keys = argv[1::2]
-    if bytearray in map(type, keys):  # arguments of 1 MiB or more
-        keys = [as_key(key) for key in keys]
     if nx:
         for key in keys:
             if db.get(key) is not None:
@@ -396,8 +390,6 @@ def _incr_decr(client: Client, argv: list[bytes], incr: int = 1) -> int:
     TTLs in the database, no WATCH and no keyspace events (`plain`), what
     `Database.get`/`set` would do too: the dict, the LRU clock, the dirty count."""
     key = argv[1]
-    if type(key) is not bytes:
-        key = bytes(key)
     db = client.db
     keyspace = db.keyspace
     # no TTLs and `Database.plain_writes`, inlined (the property call costs INCR 6%)

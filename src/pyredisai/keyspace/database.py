@@ -58,7 +58,8 @@ def now_ms() -> int:
 
 
 def as_key(arg: bytes | bytearray | memoryview) -> bytes:
-    """A hashable key: big arguments arrive as bytearray, which cannot be a dict key."""
+    """A hashable key: an AI.* command's big arguments arrive as bytearray, which cannot be
+    a dict key (every other command's arguments are bytes already)."""
     return arg if type(arg) is bytes else bytes(arg)
 
 

@@ -24,35 +24,42 @@ import math
 from collections.abc import Callable
 from typing import Any
 
+from mypy_extensions import mypyc_attr
+
 from ..errors import CommandError
 
 BIG_PAYLOAD = 32 * 1024  # bulk payloads at least this big are sent as separate pieces
 
 
+@mypyc_attr(native_class=False)  # mypyc compiles no subclass of a builtin
 class SimpleString(str):
     """A +status reply (e.g. +OK, +PONG, TYPE's answer)."""
 
     __slots__ = ()
 
 
+@mypyc_attr(native_class=False)
 class Verbatim(str):
     """Text that RESP3 sends as a verbatim string (INFO, CLIENT LIST...)."""
 
     __slots__ = ()
 
 
+@mypyc_attr(native_class=False)
 class Raw(bytes):
     """Pre-encoded reply bytes, written unchanged whatever the protocol."""
 
     __slots__ = ()
 
 
+@mypyc_attr(native_class=False)
 class RespSet(list[Any]):
     """An unordered reply: RESP3 set, RESP2 array."""
 
     __slots__ = ()
 
 
+@mypyc_attr(native_class=False)
 class Push(list[Any]):
     """Out-of-band message (pub/sub, invalidation): RESP3 push, RESP2 array."""
 

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import ctypes
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import islice
 from typing import Any
@@ -44,8 +45,10 @@ Argv = list[bytes]
 
 INLINE_MAX = 64 * 1024  # PROTO_INLINE_MAX_SIZE
 BIG_ARG = 32 * 1024  # PROTO_MBULK_BIG_ARG: bulks this big are received in place
-# Big bulks at least this long stay the bytearray they were received into (zero copy for
-# tensor and model blobs); shorter ones become bytes, which can serve as dict keys.
+# Big bulks at least this long of an AI.* command stay the bytearray they were received
+# into (zero copy for tensor and model blobs). Every other argument is bytes: it can serve
+# as a dict key, and the string, list and hash handlers (native code in the compiled
+# build, see setup.py) take their arguments as `bytes`.
 KEEP_BYTEARRAY = 1024 * 1024
 RECV_SIZE = 64 * 1024
 INT_MAX = 2**31 - 1
@@ -337,7 +340,9 @@ class PyParser:
                     self.pos += take
                     if self.big_filled < len(big):
                         return False
-                self.argv.append(big if len(big) >= KEEP_BYTEARRAY else bytes(big))  # type: ignore[arg-type]
+                args = self.argv
+                keep = len(big) >= KEEP_BYTEARRAY and bool(args) and args[0][:3].upper() == b"AI."
+                args.append(big if keep else bytes(big))  # type: ignore[arg-type]
                 self.big = None
                 self.big_filled = 0
                 self.bulk_len = -1
@@ -839,11 +844,14 @@ def _all_bytes(out: list[Argv], first: int) -> bool:
     return True
 
 
-def _checked(buf: bytearray, consumed: int, cmds: list[Argv], first: int) -> tuple[int, int]:
+def _checked(
+    buf: bytearray, consumed: int, cmds: Sequence[Sequence[object]], first: int
+) -> tuple[int, int]:
     """Walk the wire layout of cmds[first:] from `consumed`: (end offset, commands proved).
 
     Stops at the first command with an element that is not a '$' bulk (hiredis reads
-    "+x", ":1", "$-1"... inside a multibulk; Redis answers "expected '$'")."""
+    "+x", ":1", "$-1"... inside a multibulk; Redis answers "expected '$'"). Items are
+    typed `object` until proved: a compiled build would check `bytes` on the way in."""
     ok = 0
     try:
         for argv in islice(cmds, first, None):
