@@ -46,7 +46,7 @@ serve-compiled: $(COMPILED)/.stamp
 	$(RUN_COMPILED) $(PY) -m pyredisai --bind 127.0.0.1 --port $(PORT)
 
 test-compiled: $(COMPILED)/.stamp
-	$(RUN_COMPILED) $(PY) -m pytest $(PYTEST_ARGS)
+	$(RUN_COMPILED) PYREDISAI_EXPECT_BUILD=mypyc $(PY) -m pytest $(PYTEST_ARGS)
 
 lint: $(VENV)/.stamp-dev
 	$(VENV)/bin/ruff check src tests benchmarks

@@ -208,3 +208,15 @@ def test_bind_failure_exits_one(tmp_path: Path) -> None:
         assert "Address already in use" in result.stdout
     finally:
         busy.close()
+
+
+def test_start_log_names_the_build(tmp_path: Path) -> None:
+    """The servers under test are the build meant: `make test` runs the editable install
+    (pure Python), `make test-compiled` sets PYREDISAI_EXPECT_BUILD=mypyc and puts the
+    compiled build first on PYTHONPATH."""
+    log = tmp_path / "server.log"
+    proc, _, _ = _start(["--save", "", "--logfile", str(log)], cwd=str(tmp_path))
+    proc.terminate()
+    assert proc.wait(10) == 0
+    expected = os.environ.get("PYREDISAI_EXPECT_BUILD", "python")
+    assert f", build={expected}, " in log.read_text()
