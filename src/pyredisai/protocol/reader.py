@@ -45,10 +45,10 @@ Argv = list[bytes]
 
 INLINE_MAX = 64 * 1024  # PROTO_INLINE_MAX_SIZE
 BIG_ARG = 32 * 1024  # PROTO_MBULK_BIG_ARG: bulks this big are received in place
-# Big bulks at least this long of an AI.* command stay the bytearray they were received
-# into (zero copy for tensor and model blobs). Every other argument is bytes: it can serve
-# as a dict key, and the string, list and hash handlers (native code in the compiled
-# build, see setup.py) take their arguments as `bytes`.
+# Big bulks at least this long of an AI.* command are received into a bytearray (the
+# tensor and model code wrap it without copying). Every other argument is bytes, received
+# in place too (`_bulk_bytes`): it can serve as a dict key, and the string, list and hash
+# handlers (native code in the compiled build, see setup.py) take arguments as `bytes`.
 KEEP_BYTEARRAY = 1024 * 1024
 RECV_SIZE = 64 * 1024
 INT_MAX = 2**31 - 1
@@ -85,8 +85,13 @@ try:
     _resize = ctypes.pythonapi.PyByteArray_Resize
     _resize.argtypes = [ctypes.py_object, ctypes.c_ssize_t]
     _resize.restype = ctypes.c_int
+    _new_bytes = ctypes.pythonapi.PyBytes_FromStringAndSize
+    _new_bytes.argtypes = [ctypes.c_void_p, ctypes.c_ssize_t]
+    _new_bytes.restype = ctypes.py_object
 except (AttributeError, OSError):  # pragma: no cover - not CPython
     _resize = None  # type: ignore[assignment]
+    _new_bytes = None  # type: ignore[assignment]
+_BYTES_DATA = bytes.__basicsize__ - 1  # offset of a bytes object's data (PyBytesObject.ob_sval)
 
 
 def _bulk_buffer(size: int) -> bytearray:
@@ -100,6 +105,23 @@ def _bulk_buffer(size: int) -> bytearray:
     if _resize is not None and _resize(buf, size) == 0:
         return buf
     return bytearray(size)  # pragma: no cover
+
+
+def _bulk_bytes(size: int) -> tuple[bytes | bytearray, memoryview]:
+    """A bulk of `size` bytes received straight into the `bytes` object it will be, and a
+    writable view of its data for the kernel.
+
+    What CPython's own readers do (os.read, socket.recv): create the bytes object
+    uninitialised and fill it before anyone else sees it. Nothing hashes or reads it until
+    the parser hands it over complete, so a big argument costs one copy, kernel to final
+    object, and is still hashable. Without the C API: a bytearray, converted at the end.
+    """
+    if _new_bytes is None:  # pragma: no cover - not CPython
+        buf = bytearray(size)
+        return buf, memoryview(buf)
+    obj: bytes = _new_bytes(None, size)
+    data = (ctypes.c_char * size).from_address(id(obj) + _BYTES_DATA)
+    return obj, memoryview(data).cast("B")
 
 
 @dataclass
@@ -253,6 +275,7 @@ class PyParser:
         "argv",
         "bulk_len",
         "big",
+        "big_mem",
         "big_filled",
         "skip",
         "limits",
@@ -265,7 +288,8 @@ class PyParser:
         self.argc_left = 0  # args still expected by the multibulk in progress
         self.argv: Argv = []
         self.bulk_len = -1  # declared length of the bulk being read, -1 before its header
-        self.big: bytearray | None = None  # big bulk received in place
+        self.big: bytes | bytearray | None = None  # big bulk received in place
+        self.big_mem: memoryview | None = None  # writable view of `big`
         self.big_filled = 0
         self.skip = 0  # CRLF bytes still to skip after a big bulk
         self.limits = limits
@@ -286,10 +310,10 @@ class PyParser:
 
     def big_view(self) -> memoryview | None:
         """Where the kernel should write next: the big bulk's missing part, if any."""
-        big = self.big
+        big = self.big_mem
         if big is None or self.big_filled == len(big):
             return None
-        return memoryview(big)[self.big_filled :]
+        return big[self.big_filled :]
 
     def big_received(self, n: int) -> None:
         assert self.big is not None
@@ -333,17 +357,16 @@ class PyParser:
                     take = min(len(buf) - self.pos, len(big) - self.big_filled)
                     if take <= 0:
                         return False
-                    big[self.big_filled : self.big_filled + take] = memoryview(buf)[
+                    assert self.big_mem is not None
+                    self.big_mem[self.big_filled : self.big_filled + take] = memoryview(buf)[
                         self.pos : self.pos + take
                     ]
                     self.big_filled += take
                     self.pos += take
                     if self.big_filled < len(big):
                         return False
-                args = self.argv
-                keep = len(big) >= KEEP_BYTEARRAY and bool(args) and args[0][:3].upper() == b"AI."
-                args.append(big if keep else bytes(big))  # type: ignore[arg-type]
-                self.big = None
+                self.argv.append(big)  # type: ignore[arg-type]
+                self.big = self.big_mem = None
                 self.big_filled = 0
                 self.bulk_len = -1
                 self.skip = 2
@@ -401,7 +424,11 @@ class PyParser:
                     self.bulk_len = value
                     if value >= BIG_ARG and len(buf) - self.pos < value + 2:
                         # Receive the rest in place: one copy from the kernel.
-                        self.big = _bulk_buffer(value)
+                        if value >= KEEP_BYTEARRAY and self._ai_command():
+                            self.big = _bulk_buffer(value)
+                            self.big_mem = memoryview(self.big)
+                        else:
+                            self.big, self.big_mem = _bulk_bytes(value)
                         self.big_filled = 0
                         break
                 need = self.bulk_len + 2
@@ -420,6 +447,10 @@ class PyParser:
                 out.append(self.argv)
                 self.argv = []
                 progressed = True
+
+    def _ai_command(self) -> bool:
+        """The multibulk in progress is an AI.* command (its name has arrived)."""
+        return bool(self.argv) and self.argv[0][:3].upper() == b"AI."
 
     def _multibulk_header(self) -> bool:
         buf = self.buf
