@@ -9,6 +9,7 @@ from collections.abc import Iterable
 
 import pytest
 
+import pyredisai.protocol.reader as reader_module
 from pyredisai.protocol.reader import (
     BIG_ARG,
     HAVE_HIREDIS,
@@ -307,6 +308,22 @@ def test_big_bulk_received_in_place(size: int, command: bytes, use_hiredis: bool
     keep = size >= KEEP_BYTEARRAY and command.upper().startswith(b"AI.")
     assert type(value) is (bytearray if keep else bytes)
     assert reader.buffered() == 0
+
+
+@pytest.mark.parametrize("size", [BIG_ARG, 3 * KEEP_BYTEARRAY])
+def test_big_bulk_without_the_c_api(
+    size: int, use_hiredis: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Where CPython's C API is missing, a big bulk is received into a bytearray and
+    still reaches a core command as bytes (AI.* commands keep the bytearray)."""
+    monkeypatch.setattr(reader_module, "_new_bytes", None)
+    payload = b"p" * size
+    for command, kept in ((b"SET", bytes), (b"AI.TENSORSET", bytearray)):
+        data = b"*3\r\n$%d\r\n%s\r\n$1\r\nk\r\n$%d\r\n" % (len(command), command, size)
+        pieces = [data + payload[:100], payload[100:] + b"\r\n"]
+        cmds, error = feed(RequestReader(ReaderLimits(), use_hiredis=use_hiredis), pieces)
+        assert error is None and cmds[0][2] == payload
+        assert type(cmds[0][2]) is (kept if size >= KEEP_BYTEARRAY else bytes)
 
 
 @pytest.mark.parametrize("before", [0, 3, 40])

@@ -115,8 +115,10 @@ def _bulk_bytes(size: int) -> tuple[bytes | bytearray, memoryview]:
     uninitialised and fill it before anyone else sees it. Nothing hashes or reads it until
     the parser hands it over complete, so a big argument costs one copy, kernel to final
     object, and is still hashable. Without the C API: a bytearray, converted at the end.
+    Only for big bulks: sizes 0 and 1 would return CPython's shared singletons.
     """
-    if _new_bytes is None:  # pragma: no cover - not CPython
+    assert size >= BIG_ARG
+    if _new_bytes is None:  # not CPython
         buf = bytearray(size)
         return buf, memoryview(buf)
     obj: bytes = _new_bytes(None, size)
@@ -365,6 +367,10 @@ class PyParser:
                     self.pos += take
                     if self.big_filled < len(big):
                         return False
+                if type(big) is bytearray and not (
+                    len(big) >= KEEP_BYTEARRAY and self._ai_command()
+                ):
+                    big = bytes(big)  # `_bulk_bytes` without CPython's C API
                 self.argv.append(big)  # type: ignore[arg-type]
                 self.big = self.big_mem = None
                 self.big_filled = 0
