@@ -280,7 +280,7 @@ class Client(asyncio.BufferedProtocol):
         spec = None  # the last inline command: its name becomes `last_cmd` at the end
         try:
             server = self.server
-            find_spec = server.command_cache.get
+            command_cache = server.command_cache  # `.get` on it is a C call compiled
             keyspace = server.keyspace
             after_command = server.after_command
             # state only `dispatch`-path commands change (CLIENT REPLY, HELLO, CONFIG, PAUSE...)
@@ -292,7 +292,7 @@ class Client(asyncio.BufferedProtocol):
             start = _perf()
             it = iter(cmds)
             for argv in it:
-                spec = None if guarded else find_spec(argv[0])
+                spec = None if guarded else command_cache.get(argv[0])
                 if spec is not None and len(argv) in spec.fast_argc:
                     if propagators:
                         dirty = keyspace.dirty
@@ -616,6 +616,8 @@ class Server:
                 continue
             if len(out) == 1:
                 data = out[0]
+                if type(data) is Raw:  # uvloop wraps all but exact bytes in a memoryview
+                    data = _JOIN(out)
                 written += len(data)
                 transport.write(data)
                 continue

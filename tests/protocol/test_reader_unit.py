@@ -35,6 +35,14 @@ def use_hiredis(request: pytest.FixtureRequest) -> bool:
     return bool(request.param)
 
 
+@pytest.fixture(params=["canonical", "proofs"], autouse=True)
+def fast_path(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Every case in both fast paths, whichever build runs: `_canonical` (the compiled
+    build's) and `_split`/`_quick` (the pure build's)."""
+    monkeypatch.setattr(reader_module, "_COMPILED", request.param == "canonical")
+    return str(request.param)
+
+
 def feed(reader: RequestReader, pieces: Iterable[bytes]) -> tuple[list[list[bytes]], str | None]:
     """Deliver each piece the way BufferedProtocol does: get_buffer, copy, buffer_updated."""
     out: list[list[bytes]] = []

@@ -503,6 +503,7 @@ class RequestReader:
 
     __slots__ = (
         "_hiredis",
+        "_canonical_first",
         "_into_big",
         "_limits",
         "_py",
@@ -522,6 +523,7 @@ class RequestReader:
         self._small = bytearray(RECV_SIZE)
         self._small_view = memoryview(self._small)
         self._into_big = False  # whether the last get_buffer handed out the big bulk
+        self._canonical_first = _COMPILED  # see _COMPILED
 
     def set_authenticated(self, value: bool) -> None:
         """Unauthenticated clients get Redis's tighter limits, enforced by PyParser."""
@@ -558,17 +560,27 @@ class RequestReader:
                     self.slow = True
                     py.feed(self._small_view[:nbytes])
                     self._drain_slow(out)
-            elif nbytes <= _SPLIT_MAX and self._split(nbytes, out):
-                pass
-            elif nbytes > _PLAIN_MAX or not self._quick(nbytes, out):
-                consumed = self._fast(self._small, 0, nbytes, out)
+            elif self._canonical_first:
+                consumed = _canonical(self._small_view[:nbytes].tobytes(), out)
                 if consumed != nbytes:
-                    self.slow = True
-                    py.feed(self._small_view[consumed:nbytes])
-                    self._drain_slow(out)
+                    self._read_on(consumed, nbytes, out)
+            elif not (
+                (nbytes <= _SPLIT_MAX and self._split(nbytes, out))
+                or (nbytes <= _PLAIN_MAX and self._quick(nbytes, out))
+            ):
+                self._read_on(0, nbytes, out)
         except ProtocolError as exc:
             return out, exc
         return out, None
+
+    def _read_on(self, start: int, nbytes: int, out: list[Argv]) -> None:
+        """The read from `start` on, where the whole-read paths stopped: hiredis with
+        `_fast`'s proofs, then PyParser from the first byte those leave."""
+        consumed = self._fast(self._small, start, nbytes, out)
+        if consumed != nbytes:
+            self.slow = True
+            self._py.feed(self._small_view[consumed:nbytes])
+            self._drain_slow(out)
 
     def _inline_lines(self, nbytes: int, out: list[Argv]) -> bool:
         """A read of whole inline commands (telnet, redis-benchmark PING_INLINE).
@@ -775,6 +787,9 @@ _PLAIN_MAX = 8192
 _PROBE = b"*0\r\n"
 # `_split`: reads up to this long; the canonical "*<argc>" and "$<len>" header lines
 _SPLIT_MAX = 160
+# Compiled, `_canonical` reads every multibulk read first (`_split` and `_quick` are the
+# cheapest proofs in pure Python, where a loop over bytes is not).
+_COMPILED = not __file__.endswith(".py")
 _ARGC_OF = {b"*%d" % argc: argc for argc in range(1, 1024)}.get
 _BULK_HEADER_LINES = [b"$%d" % size for size in range(1024)]
 # `_quick`'s view of a read: '*' stays, digits become '0', bytes that start an element
@@ -868,6 +883,75 @@ def _walk_leading(buf: bytearray, start: int, end: int) -> tuple[int, int]:
             if pos > end:
                 return cmd, (cmd if size >= BIG_ARG else -1)
     return pos, -1
+
+
+# Header numbers `_canonical` reads: at most this many digits (below INT_MAX, and more
+# than any count or length that fits one receive buffer needs).
+_HEADER_DIGITS = 9
+
+
+def _canonical(data: bytes, out: list[Argv]) -> int:
+    """Append the complete canonical commands that `data` starts with; returns the offset
+    of the first byte it did not read (len(data) when it read all).
+
+    Canonical: "*<argc>" with argc >= 1, then per argument "$<len>", the payload and
+    CRLF, every line ended by CRLF and every number in its one Redis spelling (no sign, no
+    leading zero). Redis reads such a command one way only, so no proof is needed; it
+    stops at anything else (an inline command, "*0", a RESP3 type, a partial command),
+    which the other paths read from there. Byte by byte, which is cheap only compiled
+    (mypyc makes `data[i]` a C load): the compiled build's fast path (see `_COMPILED`).
+    """
+    end = len(data)
+    pos = 0
+    done = 0
+    while pos < end and data[pos] == 0x2A:  # '*'
+        argc, pos = _header_number(data, pos + 1, end)
+        if argc <= 0:
+            break
+        argv: Argv = []
+        while argc:
+            if pos >= end or data[pos] != 0x24:  # '$'
+                return done
+            size, pos = _header_number(data, pos + 1, end)
+            if size < 0:
+                return done
+            stop = pos + size
+            if stop + 2 > end or data[stop] != 0x0D or data[stop + 1] != 0x0A:
+                return done
+            argv.append(data[pos:stop])
+            pos = stop + 2
+            argc -= 1
+        out.append(argv)
+        done = pos
+    return done
+
+
+def _header_number(data: bytes, pos: int, end: int) -> tuple[int, int]:
+    """The number spelled at data[pos:] up to CRLF, canonically: (value, offset after the
+    CRLF), or (-1, pos) when the line is anything else or not complete."""
+    if pos >= end:
+        return -1, pos
+    value = data[pos] - 0x30
+    if value == 0:  # only "0" itself starts with a zero
+        if pos + 2 < end and data[pos + 1] == 0x0D and data[pos + 2] == 0x0A:
+            return 0, pos + 3
+        return -1, pos
+    if not 0 < value <= 9:
+        return -1, pos
+    i = pos + 1
+    last = pos + _HEADER_DIGITS
+    while i < end:
+        digit = data[i] - 0x30
+        if 0 <= digit <= 9:
+            if i == last:
+                return -1, pos
+            value = value * 10 + digit
+            i += 1
+        elif digit == 0x0D - 0x30 and i + 1 < end and data[i + 1] == 0x0A:
+            return value, i + 2
+        else:
+            return -1, pos
+    return -1, pos
 
 
 def _all_bytes(out: list[Argv], first: int) -> bool:
