@@ -153,6 +153,7 @@ def measure(
     attempts: int = 3,
     wait: bool = True,
     log: Callable[[str], None] | None = None,
+    window: float = 0.5,
 ) -> tuple[T, dict[str, Any]]:
     """Run `run()` after waiting for quiet; retry while foreign load > max_foreign.
 
@@ -166,7 +167,7 @@ def measure(
     probe = 0.0
     for attempt in range(1, attempts + 1):  # noqa: B007 - reported below
         if wait:
-            waited += wait_quiet(log=log)
+            waited += wait_quiet(window=window, log=log)
         probe, slow_s = wait_fast()
         waited += slow_s
         guard = Guard(own_cpu)
