@@ -53,11 +53,6 @@ def _ok(met: bool) -> str:
     return "yes" if met else "**no**"
 
 
-def _runs_of(result: dict[str, Any], scen: str) -> int:
-    runs = result["runs"]  # per scenario; one number in results written before 2026-12-08
-    return int(runs[scen] if isinstance(runs, dict) else runs)
-
-
 def resp_markdown(result: dict[str, Any]) -> str:
     """One table per scenario: req/s, p50, CPU/request for both servers, and the ratios."""
     lines: list[str] = []
@@ -66,7 +61,7 @@ def resp_markdown(result: dict[str, Any]) -> str:
             f"**{scen}** (redis-benchmark -c {result.get('clients', 50)}"
             + (", -P 16" if scen == "P16" else "")
             + (", -d 1048576" if scen == "1MB" else "")
-            + f", medians of {_runs_of(result, scen)} runs; ratios: median of the per-run ratios)",
+            + f", medians of {result['runs'][scen]} runs; ratios: median of the per-run ratios)",
             "",
             "| test | redis req/s | pyredisai req/s | ratio | redis p50 ms | pyredisai p50 ms"
             " | ratio | redis CPU µs/req | pyredisai CPU µs/req | ratio"

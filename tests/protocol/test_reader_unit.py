@@ -20,26 +20,30 @@ from pyredisai.protocol.reader import (
     split_inline_bytewise,
 )
 
+_NO_HIREDIS = pytest.mark.skipif(not HAVE_HIREDIS, reason="hiredis not installed")
+# The fast path in both its shapes, whichever build runs the tests: `_canonical` first
+# (the compiled build's) or `_split`/`_quick` (the pure build's); then PyParser alone.
 PARSERS = [
-    pytest.param(
-        True,
-        id="hiredis",
-        marks=pytest.mark.skipif(not HAVE_HIREDIS, reason="hiredis not installed"),
-    ),
-    pytest.param(False, id="pure"),
+    pytest.param("canonical", id="hiredis-canonical", marks=_NO_HIREDIS),
+    pytest.param("proofs", id="hiredis-proofs", marks=_NO_HIREDIS),
+    pytest.param("pure", id="pure"),
 ]
 
 
+def _choose_fast_path(monkeypatch: pytest.MonkeyPatch, name: str) -> None:
+    monkeypatch.setattr(reader_module, "_COMPILED", name == "canonical")
+
+
 @pytest.fixture(params=PARSERS)
-def use_hiredis(request: pytest.FixtureRequest) -> bool:
-    return bool(request.param)
+def use_hiredis(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> bool:
+    _choose_fast_path(monkeypatch, request.param)
+    return bool(request.param != "pure")
 
 
-@pytest.fixture(params=["canonical", "proofs"], autouse=True)
+@pytest.fixture(params=["canonical", "proofs"])
 def fast_path(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
-    """Every case in both fast paths, whichever build runs: `_canonical` (the compiled
-    build's) and `_split`/`_quick` (the pure build's)."""
-    monkeypatch.setattr(reader_module, "_COMPILED", request.param == "canonical")
+    """For the tests that compare the hiredis reader with PyParser themselves."""
+    _choose_fast_path(monkeypatch, request.param)
     return str(request.param)
 
 
@@ -167,7 +171,7 @@ def test_pipeline_of_1000_in_64k_reads(use_hiredis: bool) -> None:
     assert as_bytes(cmds) == commands
 
 
-def test_fast_path_resumes_after_a_straddling_command() -> None:
+def test_fast_path_resumes_after_a_straddling_command(fast_path: str) -> None:
     if not HAVE_HIREDIS:
         pytest.skip("hiredis not installed")
     reader = RequestReader(ReaderLimits(), use_hiredis=True)
@@ -253,7 +257,9 @@ def _random_stream(rng: random.Random) -> bytes:
 
 @pytest.mark.parametrize("item", [b":0\r\n", b"#f\r\n", b",0\r\n", b"$0\r\n\r\n"])
 @pytest.mark.parametrize("commands", [1, 3, 40])
-def test_top_level_items_hiredis_reads_as_false_are_not_lost(item: bytes, commands: int) -> None:
+def test_top_level_items_hiredis_reads_as_false_are_not_lost(
+    item: bytes, commands: int, fast_path: str
+) -> None:
     """hiredis parses these to values equal to False (its default "no more data"), or to
     empty bytes: after whole commands they are inline commands for Redis, not the end."""
     data = b"*1\r\n$4\r\nPING\r\n" * commands + item
@@ -271,7 +277,7 @@ def test_split_inline_shortcut_matches_the_bytewise_split() -> None:
         assert split_inline(line) == split_inline_bytewise(line), line
 
 
-def test_fast_path_matches_the_reference_parser() -> None:
+def test_fast_path_matches_the_reference_parser(fast_path: str) -> None:
     """Random streams of canonical commands mixed with every element hiredis reads
     differently from Redis, whole and cut at random points: the hiredis reader must give
     the same commands and the same error as PyParser alone (Redis's semantics)."""
